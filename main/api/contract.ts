@@ -1,0 +1,240 @@
+import { z } from 'zod';
+
+/**
+ * The one contract between the core's hosts and everything that talks to them: the
+ * desktop window (IPC via preload), the headless dashboard (WebSocket) and the CLI
+ * (local socket). Requests are `domain.verb`, events `domain.changed`. Outputs are view
+ * models: no schema here has a field that could hold a secret going out. Secrets only
+ * ever travel inward (a pasted API key), and only in the fields named `secret`.
+ * Imports zod only: the renderer and preload use this file too.
+ */
+
+export const ApiError = z.object({ code: z.string(), message: z.string() });
+export type ApiError = z.infer<typeof ApiError>;
+export type ApiResult<T> = { readonly ok: true; readonly data: T } | { readonly ok: false; readonly error: ApiError };
+
+export const AuthMethodType = z.enum(['oauth2', 'device', 'api_key', 'bearer', 'basic', 'smtp_imap', 'cli_reader']);
+export type AuthMethodType = z.infer<typeof AuthMethodType>;
+export const ConnectionState = z.enum(['active', 'expiring', 'needs_reauth', 'error']);
+export type ConnectionState = z.infer<typeof ConnectionState>;
+export const RedirectKind = z.enum(['deeplink', 'loopback', 'paste']);
+export type RedirectKind = z.infer<typeof RedirectKind>;
+
+const Ref = z.string().min(1).max(200);
+const Empty = z.object({}).strict();
+
+export const AuthMethodView = z.object({
+  type: AuthMethodType,
+  label: z.string().optional(),
+  usernameLabel: z.string().optional(),
+  passwordLabel: z.string().optional(),
+  pattern: z.string().optional(),
+  help: z.string().optional(),
+  redirects: z.array(RedirectKind).optional(),
+  clientConfigured: z.boolean().optional(),
+  clientRegistrationUrl: z.string().optional(),
+  scopes: z.array(z.string()).optional(),
+  cli: z.string().optional(),
+});
+export type AuthMethodView = z.infer<typeof AuthMethodView>;
+
+export const ServiceSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  category: z.string(),
+  description: z.string().optional(),
+  baseUrl: z.string(),
+  custom: z.boolean(),
+  auth: z.array(AuthMethodView),
+  params: z.array(z.object({ name: z.string(), label: z.string(), pattern: z.string().optional(), example: z.string().optional() })),
+  hasTest: z.boolean(),
+  provider: z.string().optional(),
+});
+export type ServiceSummary = z.infer<typeof ServiceSummary>;
+
+export const TestResultView = z.object({
+  at: z.string(),
+  ok: z.boolean(),
+  status: z.number().optional(),
+  message: z.string(),
+  durationMs: z.number(),
+});
+export type TestResultView = z.infer<typeof TestResultView>;
+
+export const ConnectionView = z.object({
+  id: z.string(),
+  service: z.string(),
+  label: z.string(),
+  authMethod: AuthMethodType,
+  state: ConnectionState,
+  stateReason: z.string().optional(),
+  scopes: z.array(z.string()),
+  expiresAt: z.number().optional(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().optional(),
+  lastRefreshAt: z.string().optional(),
+  lastTest: TestResultView.optional(),
+  params: z.record(z.string(), z.string()),
+  account: z.string().optional(),
+});
+export type ConnectionView = z.infer<typeof ConnectionView>;
+
+export const SecretInput = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('api_key'), key: z.string().max(8192) }),
+  z.object({ type: z.literal('bearer'), token: z.string().max(8192) }),
+  z.object({ type: z.literal('basic'), username: z.string().max(512), password: z.string().max(8192) }),
+]);
+export type SecretInput = z.infer<typeof SecretInput>;
+
+export const AuditEntryView = z.object({
+  seq: z.number(),
+  ts: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  connection: z.string().optional(),
+  service: z.string().optional(),
+  skill: z.string().optional(),
+  tool: z.string().optional(),
+  outcome: z.string().optional(),
+  reason: z.string().optional(),
+  detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+export type AuditEntryView = z.infer<typeof AuditEntryView>;
+
+export const VaultHealthView = z.object({
+  backend: z.string(),
+  path: z.string(),
+  protector: z.string(),
+  strength: z.enum(['strong', 'weak']),
+  protectorDescription: z.string(),
+  records: z.number(),
+  owner: z.object({ name: z.string(), pid: z.number(), since: z.string() }),
+  permissionProblems: z.array(z.object({ path: z.string(), mode: z.string(), expected: z.string() })),
+  connectorProblems: z.array(z.object({ file: z.string(), message: z.string() })),
+  home: z.string(),
+});
+export type VaultHealthView = z.infer<typeof VaultHealthView>;
+
+export const SignInStarted = z.discriminatedUnion('kind', [
+  z.object({ attemptId: z.string(), kind: z.literal('browser'), authorizationUrl: z.string(), redirect: RedirectKind, expiresAt: z.number() }),
+  z.object({
+    attemptId: z.string(),
+    kind: z.literal('device'),
+    userCode: z.string(),
+    verificationUri: z.string(),
+    verificationUriComplete: z.string().optional(),
+    expiresAt: z.number(),
+    interval: z.number(),
+  }),
+]);
+export type SignInStarted = z.infer<typeof SignInStarted>;
+
+export const SignInStatus = z.enum(['waiting', 'polling', 'slow_down', 'completed', 'failed', 'expired', 'cancelled']);
+export type SignInStatus = z.infer<typeof SignInStatus>;
+
+export const SettingsView = z.object({
+  theme: z.enum(['system', 'light', 'dark']),
+});
+export type SettingsView = z.infer<typeof SettingsView>;
+
+function request<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
+  return { input, output } as const;
+}
+
+/** Every request a client may make, with its input and output. */
+export const Requests = {
+  'catalog.list': request(Empty, z.array(ServiceSummary)),
+  'catalog.get': request(z.object({ id: z.string().min(1).max(64) }).strict(), ServiceSummary),
+  'connections.list': request(Empty, z.array(ConnectionView)),
+  'connections.add': request(
+    z.object({ service: z.string().min(1).max(64), label: z.string().max(64).optional(), secret: SecretInput, params: z.record(z.string(), z.string().max(256)).optional() }).strict(),
+    z.object({ connection: ConnectionView, warnings: z.array(z.string()) }),
+  ),
+  'connections.test': request(z.object({ ref: Ref }).strict(), z.object({ connection: ConnectionView, result: TestResultView })),
+  'connections.status': request(z.object({ ref: Ref }).strict(), ConnectionView),
+  'connections.remove': request(z.object({ ref: Ref }).strict(), z.object({ connection: ConnectionView, revoked: z.enum(['revoked', 'not_supported', 'failed']) })),
+  'connections.reauth': request(
+    z.object({ ref: Ref, scopes: z.array(z.string().max(256)).optional(), redirect: RedirectKind.optional(), device: z.boolean().optional() }).strict(),
+    SignInStarted,
+  ),
+  'signin.start': request(
+    z
+      .object({
+        service: z.string().min(1).max(64),
+        label: z.string().max(64).optional(),
+        method: z.enum(['oauth2', 'device']),
+        redirect: RedirectKind.optional(),
+        scopes: z.array(z.string().max(256)).optional(),
+        params: z.record(z.string(), z.string().max(256)).optional(),
+      })
+      .strict(),
+    SignInStarted,
+  ),
+  /** Hands the core the URL the provider redirected to (a pasted URL or a deep link). */
+  'signin.complete': request(z.object({ attemptId: z.string().optional(), redirectUrl: z.string().max(8192) }).strict(), ConnectionView),
+  /** Resolves when the attempt ends; progress arrives as `signin.changed` events. */
+  'signin.wait': request(z.object({ attemptId: z.string() }).strict(), ConnectionView),
+  'signin.cancel': request(z.object({ attemptId: z.string() }).strict(), z.object({ cancelled: z.boolean() })),
+  'oauth.configure': request(
+    z.object({ service: z.string().min(1).max(64), clientId: z.string().min(1).max(512), clientSecret: z.string().max(4096).optional() }).strict(),
+    z.object({ service: z.string(), clientId: z.string(), hasSecret: z.boolean() }),
+  ),
+  'audit.list': request(
+    z
+      .object({
+        since: z.number().optional(),
+        skill: z.string().optional(),
+        connection: z.string().optional(),
+        action: z.string().optional(),
+        limit: z.number().int().min(1).max(1000).default(100),
+        offset: z.number().int().min(0).default(0),
+      })
+      .strict(),
+    z.object({ entries: z.array(AuditEntryView), total: z.number() }),
+  ),
+  'audit.verify': request(Empty, z.object({ ok: z.boolean(), lines: z.number(), problems: z.array(z.object({ line: z.number(), problem: z.string() })) })),
+  'vault.health': request(Empty, VaultHealthView),
+  'settings.get': request(Empty, SettingsView),
+  'settings.set': request(SettingsView.partial().strict(), SettingsView),
+} as const;
+
+export type RequestName = keyof typeof Requests;
+export type RequestInput<N extends RequestName> = z.input<(typeof Requests)[N]['input']>;
+export type RequestOutput<N extends RequestName> = z.output<(typeof Requests)[N]['output']>;
+
+/** Every event a host pushes to its clients. */
+export const Events = {
+  'connections.changed': z.object({ type: z.enum(['added', 'updated', 'removed']), connection: ConnectionView }),
+  'signin.changed': z.object({
+    attemptId: z.string(),
+    status: SignInStatus,
+    message: z.string(),
+    service: z.string(),
+    userCode: z.string().optional(),
+    verificationUri: z.string().optional(),
+    verificationUriComplete: z.string().optional(),
+    authorizationUrl: z.string().optional(),
+    expiresAt: z.number().optional(),
+    interval: z.number().optional(),
+    connection: ConnectionView.optional(),
+    errorCode: z.string().optional(),
+  }),
+} as const;
+
+export type EventName = keyof typeof Events;
+export type EventPayload<N extends EventName> = z.output<(typeof Events)[N]>;
+
+export const REQUEST_NAMES = Object.keys(Requests) as RequestName[];
+export const EVENT_NAMES = Object.keys(Events) as EventName[];
+
+/** The client surface: `sophon.connections.list()` for request `connections.list`. */
+export type DomainApi = {
+  [D in RequestName as D extends `${infer Domain}.${string}` ? Domain : never]: {
+    [N in RequestName as N extends `${D & string}.${infer Verb}` ? Verb : never]: (input: RequestInput<N>) => Promise<ApiResult<RequestOutput<N>>>;
+  };
+};
+
+export interface SophonBridge {
+  readonly api: DomainApi;
+  on<N extends EventName>(event: N, listener: (payload: EventPayload<N>) => void): () => void;
+}

@@ -1,0 +1,25 @@
+import { openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
+import { Dispatcher } from './dispatch.ts';
+import { foundationHandlers } from './handlers/foundation.ts';
+
+export interface HostApi {
+  readonly core: SophonCore;
+  readonly dispatcher: Dispatcher;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Opens the core as the vault's owner and registers every request handler: the
+ * composition shared by the desktop app, `sophon serve` and the CLI's one-shot mode.
+ */
+export async function openHostApi(options: CoreOptions): Promise<HostApi> {
+  const core = await openCore(options);
+  try {
+    const dispatcher = new Dispatcher(core);
+    dispatcher.register(foundationHandlers(core));
+    return { core, dispatcher, dispose: () => core.dispose() };
+  } catch (error) {
+    await core.dispose();
+    throw error;
+  }
+}

@@ -1,0 +1,156 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { chmod, unlink } from 'node:fs/promises';
+import type { ApiResult, EventName, EventPayload } from './contract.ts';
+import type { CallContext, Dispatcher } from './dispatch.ts';
+import type { AuditActor } from '../core/index.ts';
+
+/**
+ * The local socket between the CLI (or an agent runtime) and the vault's owner:
+ * newline-delimited JSON. Client → {id, method, params} | {id, cancel: true} | {subscribe: true}.
+ * Server → {id, result} | {id, event, payload} (progress of that call) | {event, payload}.
+ */
+const MAX_LINE = 1024 * 1024;
+
+type ClientMessage = { id?: number; method?: string; params?: unknown; cancel?: boolean; subscribe?: boolean };
+type ServerMessage = { id?: number; result?: ApiResult<unknown>; event?: EventName; payload?: unknown };
+
+function lines(socket: Socket, onLine: (line: string) => void, onTooLong: () => void): void {
+  let buffer = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      if (line.trim()) onLine(line);
+    }
+    if (buffer.length > MAX_LINE) {
+      buffer = '';
+      onTooLong();
+    }
+  });
+}
+
+export interface SocketServer {
+  readonly path: string;
+  dispose(): Promise<void>;
+}
+
+export async function serveSocket(path: string, dispatcher: Dispatcher, actor: AuditActor = 'cli'): Promise<SocketServer> {
+  await unlink(path).catch(() => undefined);
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    const calls = new Map<number, AbortController>();
+    let unsubscribe: (() => void) | undefined;
+    const send = (message: ServerMessage) => {
+      if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
+    };
+    socket.on('close', () => {
+      sockets.delete(socket);
+      unsubscribe?.();
+      for (const controller of calls.values()) controller.abort();
+    });
+    socket.on('error', () => undefined);
+    lines(
+      socket,
+      (line) => {
+        let message: ClientMessage;
+        try {
+          message = JSON.parse(line) as ClientMessage;
+        } catch {
+          send({ result: { ok: false, error: { code: 'INVALID_INPUT', message: 'the request was not JSON — client and app versions differ?' } } });
+          return;
+        }
+        if (message.subscribe) {
+          unsubscribe ??= dispatcher.subscribe((event, payload) => send({ event, payload }));
+          return;
+        }
+        const id = message.id;
+        if (typeof id !== 'number') return;
+        if (message.cancel) {
+          calls.get(id)?.abort();
+          return;
+        }
+        const controller = new AbortController();
+        calls.set(id, controller);
+        const ctx: CallContext = {
+          actor,
+          signal: controller.signal,
+          emit: (event, payload) => send({ id, event, payload }),
+        };
+        void dispatcher.call(String(message.method), message.params, ctx).then((result) => {
+          calls.delete(id);
+          send({ id, result });
+        });
+      },
+      () => socket.destroy(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  if (process.platform !== 'win32') await chmod(path, 0o600);
+  return {
+    path,
+    async dispose() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await unlink(path).catch(() => undefined);
+    },
+  };
+}
+
+export interface ApiClient {
+  call<T = unknown>(method: string, params: unknown, onEvent?: <N extends EventName>(event: N, payload: EventPayload<N>) => void): Promise<ApiResult<T>>;
+  close(): Promise<void>;
+}
+
+/** Connects to a running owner; undefined when none answers on the socket. */
+export async function connectSocket(path: string): Promise<ApiClient | undefined> {
+  const socket = await new Promise<Socket | undefined>((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => resolve(s));
+    s.once('error', () => resolve(undefined));
+  });
+  if (!socket) return undefined;
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (r: ApiResult<unknown>) => void; onEvent?: (event: EventName, payload: never) => void }>();
+  lines(
+    socket,
+    (line) => {
+      const message = JSON.parse(line) as ServerMessage;
+      if (message.id === undefined) return;
+      const call = pending.get(message.id);
+      if (!call) return;
+      if (message.result) {
+        pending.delete(message.id);
+        call.resolve(message.result);
+      } else if (message.event) call.onEvent?.(message.event, message.payload as never);
+    },
+    () => socket.destroy(),
+  );
+  socket.on('close', () => {
+    for (const call of pending.values()) call.resolve({ ok: false, error: { code: 'OWNER_UNREACHABLE', message: 'the Sophon owner closed the connection — is it still running? retry the command' } });
+    pending.clear();
+  });
+  socket.on('error', () => undefined);
+  return {
+    call<T>(method: string, params: unknown, onEvent?: (event: EventName, payload: never) => void): Promise<ApiResult<T>> {
+      const id = nextId++;
+      return new Promise((resolve) => {
+        pending.set(id, { resolve: resolve as (r: ApiResult<unknown>) => void, ...(onEvent ? { onEvent } : {}) });
+        socket.write(`${JSON.stringify({ id, method, params })}\n`);
+      });
+    },
+    async close() {
+      socket.end();
+      socket.destroy();
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import { z } from 'zod';
+
+/**
+ * What Sophon knows about a service: how to sign in, where its API lives (the broker's
+ * host allowlist), how a credential is attached to a request, and a cheap call that
+ * proves a credential works. Built-in services and custom connectors
+ * ($SOPHON_HOME/connectors/*.json) share this schema.
+ */
+
+export const ServiceId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes, starting with a letter or digit');
+export type ServiceId = z.infer<typeof ServiceId>;
+
+const HttpsOrLoopbackUrl = z.url({ protocol: /^https?$/ });
+
+export const Category = z.enum(['email', 'calendar', 'storage', 'docs', 'developer', 'chat', 'project', 'automation', 'telephony', 'ai', 'other']);
+export type Category = z.infer<typeof Category>;
+
+/**
+ * Where a credential goes on a request. `value` is a template: {token} (access token,
+ * API key or bearer token), {username}, {password}, {basic} (base64 of user:password).
+ */
+export const AttachRule = z.object({
+  in: z.enum(['header', 'query']),
+  name: z.string().min(1),
+  value: z.string().min(1),
+});
+export type AttachRule = z.infer<typeof AttachRule>;
+export const Attach = z.array(AttachRule).min(1);
+
+export const RedirectKind = z.enum(['deeplink', 'loopback', 'paste']);
+export type RedirectKind = z.infer<typeof RedirectKind>;
+
+const ClientFields = {
+  /** Where a person creates the OAuth client this method needs (shown when it is missing). */
+  clientRegistrationUrl: z.url(),
+  /** A public client id the provider publishes for desktop tools, if any. */
+  defaultClientId: z.string().optional(),
+  clientSecret: z.enum(['none', 'optional', 'required']).default('none'),
+  tokenEndpointAuth: z.enum(['none', 'client_secret_basic', 'client_secret_post']).default('none'),
+  scopes: z.array(z.string()).default([]),
+};
+
+export const OAuth2Method = z
+  .object({
+    type: z.literal('oauth2'),
+    /** Endpoints come from this issuer's discovery document when set. */
+    issuer: z.url().optional(),
+    authorizationEndpoint: z.url().optional(),
+    tokenEndpoint: z.url().optional(),
+    revocationEndpoint: z.url().optional(),
+    /** The ways back this provider accepts, in order of preference. */
+    redirects: z.array(RedirectKind).min(1).default(['deeplink', 'loopback', 'paste']),
+    loopback: z
+      .object({
+        host: z.enum(['127.0.0.1', 'localhost']).default('127.0.0.1'),
+        path: z.string().startsWith('/').default('/oauth/callback'),
+        /** Fixed ports when the registration does not accept any port. */
+        ports: z.array(z.number().int().min(1).max(65535)).optional(),
+      })
+      .default({ host: '127.0.0.1', path: '/oauth/callback' }),
+    extraAuthParams: z.record(z.string(), z.string()).default({}),
+    attach: Attach.optional(),
+    ...ClientFields,
+  })
+  .refine((m) => m.issuer !== undefined || (m.authorizationEndpoint !== undefined && m.tokenEndpoint !== undefined), {
+    message: 'needs an issuer (for discovery) or both authorizationEndpoint and tokenEndpoint',
+  });
+
+export const DeviceMethod = z
+  .object({
+    type: z.literal('device'),
+    issuer: z.url().optional(),
+    deviceAuthorizationEndpoint: z.url().optional(),
+    tokenEndpoint: z.url().optional(),
+    revocationEndpoint: z.url().optional(),
+    attach: Attach.optional(),
+    ...ClientFields,
+  })
+  .refine((m) => m.issuer !== undefined || (m.deviceAuthorizationEndpoint !== undefined && m.tokenEndpoint !== undefined), {
+    message: 'needs an issuer (for discovery) or both deviceAuthorizationEndpoint and tokenEndpoint',
+  });
+
+const SecretFormat = {
+  /** A regular expression a pasted secret must match (a typo check, not a security boundary). */
+  pattern: z.string().optional(),
+  /** Where a person creates this secret. */
+  help: z.url().optional(),
+  attach: Attach.optional(),
+};
+
+export const ApiKeyMethod = z.object({ type: z.literal('api_key'), label: z.string().default('API key'), ...SecretFormat });
+export const BearerMethod = z.object({ type: z.literal('bearer'), label: z.string().default('Token'), ...SecretFormat });
+export const BasicMethod = z.object({
+  type: z.literal('basic'),
+  usernameLabel: z.string().default('Username'),
+  passwordLabel: z.string().default('Password'),
+  ...SecretFormat,
+});
+
+const MailServer = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), secure: z.boolean() });
+export const SmtpImapMethod = z.object({ type: z.literal('smtp_imap'), smtp: MailServer, imap: MailServer, help: z.url().optional() });
+
+export const CliReaderMethod = z.object({
+  type: z.literal('cli_reader'),
+  cli: z.enum(['claude-code', 'codex', 'gh']),
+  attach: Attach.optional(),
+});
+
+export const AuthMethod = z.discriminatedUnion('type', [OAuth2Method, DeviceMethod, ApiKeyMethod, BearerMethod, BasicMethod, SmtpImapMethod, CliReaderMethod]);
+export type AuthMethod = z.infer<typeof AuthMethod>;
+export type AuthMethodType = AuthMethod['type'];
+export const AUTH_METHOD_TYPES = ['oauth2', 'device', 'api_key', 'bearer', 'basic', 'smtp_imap', 'cli_reader'] as const satisfies readonly AuthMethodType[];
+
+export const TestCall = z.object({
+  method: z.enum(['GET', 'POST', 'HEAD']).default('GET'),
+  /** Relative to the API base URL. */
+  path: z.string().startsWith('/'),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional(),
+  expect: z
+    .object({
+      status: z.array(z.number().int().min(100).max(599)).min(1).default([200]),
+      /** A JSON field that must hold a value, e.g. Slack's {"ok": true}. Dot path. */
+      json: z.object({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) }).optional(),
+    })
+    .default({ status: [200] }),
+});
+export type TestCall = z.infer<typeof TestCall>;
+
+export const ServiceParam = z.object({
+  name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/),
+  label: z.string(),
+  pattern: z.string().optional(),
+  example: z.string().optional(),
+});
+
+export const ServiceDefinition = z.object({
+  id: ServiceId,
+  name: z.string().min(1),
+  category: Category,
+  description: z.string().optional(),
+  docsUrl: z.url().optional(),
+  auth: z.array(AuthMethod).min(1),
+  api: z.object({
+    /** May hold {param} placeholders declared in `params` (e.g. an Atlassian site). */
+    baseUrl: z.string().min(1),
+    /** More hosts the broker may reach for this service. */
+    additionalBaseUrls: z.array(HttpsOrLoopbackUrl).default([]),
+    /** Headers every API call needs (e.g. a version header). */
+    headers: z.record(z.string(), z.string()).default({}),
+  }),
+  /** Default way to attach the credential; an auth method may override it. */
+  attach: Attach.default([{ in: 'header', name: 'Authorization', value: 'Bearer {token}' }]),
+  params: z.array(ServiceParam).default([]),
+  test: TestCall.optional(),
+  broker: z.object({ allowSetCookie: z.boolean().default(false) }).default({ allowSetCookie: false }),
+  /** Model provider this service signs in to, for `sophon models`. */
+  provider: z.string().optional(),
+});
+export type ServiceDefinition = z.infer<typeof ServiceDefinition>;
+/** What an author writes: defaults not yet applied. */
+export type ServiceDefinitionInput = z.input<typeof ServiceDefinition>;
+
+export function authMethod<T extends AuthMethodType>(service: ServiceDefinition, type: T): Extract<AuthMethod, { type: T }> | undefined {
+  return service.auth.find((m): m is Extract<AuthMethod, { type: T }> => m.type === type);
+}
+
+/** The attach rules for a credential obtained by `method`. */
+export function attachRules(service: ServiceDefinition, method: AuthMethod): AttachRule[] {
+  return ('attach' in method && method.attach) || service.attach;
+}
+
+/** Formats zod issues as "path: problem" pieces, joined for one line. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}

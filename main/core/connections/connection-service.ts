@@ -1,0 +1,318 @@
+import { randomBytes } from 'node:crypto';
+import type { AuditLog, AuditActor } from '../audit/audit-log.ts';
+import type { Catalog } from '../catalog/catalog.ts';
+import { resolveBaseUrl } from '../catalog/catalog.ts';
+import { attachRules, authMethod, type AuthMethod, type AuthMethodType, type ServiceDefinition } from '../catalog/schema.ts';
+import { SophonError, firstLine } from '../errors.ts';
+import type { Clock, HttpFetch } from '../ports.ts';
+import type { ICredentialVault } from '../vault/types.ts';
+import { attachCredential, materialFromSecret, type CredentialMaterial } from './attach.ts';
+import { Connection, Label, connectionKey, secretKey, type ConnectionState, type StoredSecret, type TestResult } from './model.ts';
+
+export interface RequestContext {
+  readonly actor: AuditActor;
+  readonly skill?: string;
+  readonly tool?: string;
+}
+
+export type SecretInput =
+  | { readonly type: 'api_key'; readonly key: string }
+  | { readonly type: 'bearer'; readonly token: string }
+  | { readonly type: 'basic'; readonly username: string; readonly password: string };
+
+export interface AddConnectionInput {
+  readonly service: string;
+  readonly label?: string;
+  readonly secret: SecretInput;
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+export interface ConnectionChange {
+  readonly type: 'added' | 'updated' | 'removed';
+  readonly connection: Connection;
+}
+
+/** How a connection's current credential is obtained; OAuth connections refresh first. */
+export type CredentialSource = (connection: Connection, ctx: RequestContext) => Promise<CredentialMaterial>;
+
+/**
+ * Connections: metadata under connection/<id>, the credential under secret/<id>, written
+ * together in one vault batch. Every credential read, write and delete is audited.
+ */
+export class ConnectionService {
+  private readonly listeners = new Set<(change: ConnectionChange) => void>();
+  private readonly sources = new Map<AuthMethodType, CredentialSource>();
+
+  constructor(
+    private readonly vault: ICredentialVault,
+    private readonly catalog: Catalog,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly fetch: HttpFetch,
+  ) {}
+
+  onChange(listener: (change: ConnectionChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Lets the OAuth lifecycle (and provider readers) supply fresh credentials for their methods. */
+  setCredentialSource(method: AuthMethodType, source: CredentialSource): void {
+    this.sources.set(method, source);
+  }
+
+  async list(): Promise<Connection[]> {
+    const out: Connection[] = [];
+    for (const key of this.vault.list('connection/')) {
+      const value = await this.vault.get<Connection>(key);
+      if (value) out.push(value);
+    }
+    return out.sort((a, b) => a.service.localeCompare(b.service) || a.label.localeCompare(b.label));
+  }
+
+  async get(id: string): Promise<Connection | undefined> {
+    return this.vault.get<Connection>(connectionKey(id));
+  }
+
+  /** Accepts an id, `service:label`, or a service with exactly one connection. */
+  async resolve(ref: string): Promise<Connection> {
+    const byId = await this.get(ref);
+    if (byId) return byId;
+    const all = await this.list();
+    const colon = ref.indexOf(':');
+    if (colon > 0) {
+      const service = ref.slice(0, colon);
+      const label = ref.slice(colon + 1);
+      const found = all.find((c) => c.service === service && c.label.toLowerCase() === label.toLowerCase());
+      if (found) return found;
+      throw new SophonError('CONNECTION_NOT_FOUND', `no ${service} connection labelled "${label}" — run \`sophon connect list\` to see labels`);
+    }
+    const ofService = all.filter((c) => c.service === ref);
+    if (ofService.length === 1) return ofService[0] as Connection;
+    if (ofService.length > 1) {
+      throw new SophonError('AMBIGUOUS_CONNECTION', `${ref} has ${ofService.length} connections (${ofService.map((c) => c.label).join(', ')}) — name one, e.g. ${ref}:${ofService[0]?.label}`);
+    }
+    throw new SophonError('CONNECTION_NOT_FOUND', `no connection "${ref}" — run \`sophon connect list\`, or \`sophon connect add ${ref}\``);
+  }
+
+  /** Adds an API key, bearer token or basic credential. */
+  async add(input: AddConnectionInput, ctx: RequestContext): Promise<{ connection: Connection; warnings: string[] }> {
+    const service = this.catalog.require(input.service);
+    const method = authMethod(service, input.secret.type);
+    if (!method) {
+      const offered = service.auth.map((m) => m.type).join(', ');
+      throw new SophonError('UNSUPPORTED_AUTH_METHOD', `${service.name} does not take a ${input.secret.type.replace('_', ' ')} — it supports: ${offered}`);
+    }
+    const warnings: string[] = [];
+    const secret = normaliseSecret(input.secret);
+    const pattern = 'pattern' in method ? method.pattern : undefined;
+    const checked = secret.type === 'basic' ? secret.password : secret.type === 'api_key' ? secret.key : secret.token;
+    if (pattern && !new RegExp(pattern).test(checked)) {
+      warnings.push(`this does not look like a ${service.name} ${'label' in method ? method.label : 'credential'} (expected /${pattern}/) — stored anyway; run \`sophon connect test\``);
+    }
+    const params = this.checkParams(service, input.params ?? {});
+    const connection = await this.prepare(service, input.label, method.type, { params, scopes: [] });
+    await this.store(connection, secret, ctx);
+    return { connection, warnings };
+  }
+
+  /** Creates the metadata for a new connection, checking the label is free. */
+  async prepare(
+    service: ServiceDefinition,
+    label: string | undefined,
+    method: AuthMethodType,
+    extra: { params?: Record<string, string>; scopes?: string[]; expiresAt?: number; account?: string; clientId?: string },
+  ): Promise<Connection> {
+    const existing = (await this.list()).filter((c) => c.service === service.id);
+    const chosen = label ?? (existing.length === 0 ? 'default' : undefined);
+    if (chosen === undefined) {
+      throw new SophonError('DUPLICATE_LABEL', `${service.id} already has a connection labelled "${existing[0]?.label}" — give this one a label with --label NAME`);
+    }
+    const parsedLabel = Label.safeParse(chosen);
+    if (!parsedLabel.success) {
+      throw new SophonError('INVALID_INPUT', `label "${chosen}" is not allowed (${parsedLabel.error.issues[0]?.message}) — use up to 64 characters without colons`);
+    }
+    if (existing.some((c) => c.label.toLowerCase() === chosen.toLowerCase())) {
+      throw new SophonError('DUPLICATE_LABEL', `${service.id} already has a connection labelled "${chosen}" — choose another --label, or remove the old one first`);
+    }
+    return Connection.parse({
+      id: `${service.id}-${randomBytes(5).toString('hex')}`,
+      service: service.id,
+      label: chosen,
+      authMethod: method,
+      state: 'active',
+      scopes: extra.scopes ?? [],
+      ...(extra.expiresAt !== undefined ? { expiresAt: extra.expiresAt } : {}),
+      ...(extra.account !== undefined ? { account: extra.account } : {}),
+      ...(extra.clientId !== undefined ? { clientId: extra.clientId } : {}),
+      createdAt: new Date(this.clock.now()).toISOString(),
+      params: extra.params ?? {},
+    });
+  }
+
+  /** Writes metadata and credential in one durable batch, then audits and notifies. */
+  async store(connection: Connection, secret: StoredSecret, ctx: RequestContext, action: 'credential.write' | 'credential.replace' = 'credential.write'): Promise<void> {
+    const existed = this.vault.has(connectionKey(connection.id));
+    await this.vault.batch([
+      { type: 'put', key: secretKey(connection.id), value: secret },
+      { type: 'put', key: connectionKey(connection.id), value: Connection.parse(connection) },
+    ]);
+    this.audit.append({ actor: ctx.actor, action, connection: connection.id, service: connection.service, ...(ctx.skill ? { skill: ctx.skill } : {}), outcome: 'ok' });
+    this.emit({ type: existed ? 'updated' : 'added', connection });
+  }
+
+  /** Updates metadata only (state, expiry, last test). */
+  async update(id: string, patch: Partial<Omit<Connection, 'id' | 'service'>>): Promise<Connection> {
+    const current = await this.get(id);
+    if (!current) throw new SophonError('CONNECTION_NOT_FOUND', `no connection "${id}" — run \`sophon connect list\``);
+    const next = Connection.parse({ ...current, ...patch });
+    await this.vault.put(connectionKey(id), next);
+    this.emit({ type: 'updated', connection: next });
+    return next;
+  }
+
+  async setState(id: string, state: ConnectionState, reason?: string): Promise<Connection> {
+    const current = await this.get(id);
+    if (!current) throw new SophonError('CONNECTION_NOT_FOUND', `no connection "${id}"`);
+    if (current.state === state && current.stateReason === reason) return current;
+    const { stateReason: _old, ...rest } = current;
+    return this.update(id, { ...rest, state, ...(reason !== undefined ? { stateReason: reason } : {}) });
+  }
+
+  /** Reads a credential: the one audited path to secret material. */
+  async readSecret(id: string, ctx: RequestContext, purpose: string): Promise<StoredSecret> {
+    const secret = await this.vault.get<StoredSecret>(secretKey(id));
+    const connection = await this.get(id);
+    this.audit.append({
+      actor: ctx.actor,
+      action: 'credential.read',
+      connection: id,
+      ...(connection ? { service: connection.service } : {}),
+      ...(ctx.skill ? { skill: ctx.skill } : {}),
+      ...(ctx.tool ? { tool: ctx.tool } : {}),
+      outcome: secret ? 'ok' : 'error',
+      detail: { purpose },
+    });
+    if (!secret) throw new SophonError('NEEDS_REAUTH', `connection ${id} has no stored credential — reconnect it with \`sophon connect reauth ${id}\``);
+    return secret;
+  }
+
+  /** The credential to attach to a request now (OAuth methods refresh first). */
+  async credential(connection: Connection, ctx: RequestContext, purpose: string): Promise<CredentialMaterial> {
+    const source = this.sources.get(connection.authMethod);
+    if (source) return source(connection, ctx);
+    return materialFromSecret(await this.readSecret(connection.id, ctx, purpose));
+  }
+
+  async remove(id: string, ctx: RequestContext): Promise<Connection> {
+    const connection = await this.get(id);
+    if (!connection) throw new SophonError('CONNECTION_NOT_FOUND', `no connection "${id}" — run \`sophon connect list\``);
+    await this.vault.batch([
+      { type: 'delete', key: connectionKey(id) },
+      { type: 'delete', key: secretKey(id) },
+    ]);
+    this.audit.append({ actor: ctx.actor, action: 'credential.delete', connection: id, service: connection.service, outcome: 'ok' });
+    this.emit({ type: 'removed', connection });
+    return connection;
+  }
+
+  /** Runs the service's declared test call with the stored credential. */
+  async test(id: string, ctx: RequestContext): Promise<{ connection: Connection; result: TestResult }> {
+    const connection = await this.get(id);
+    if (!connection) throw new SophonError('CONNECTION_NOT_FOUND', `no connection "${id}" — run \`sophon connect list\``);
+    const service = this.catalog.require(connection.service);
+    const started = this.clock.now();
+    const finish = async (ok: boolean, message: string, status?: number): Promise<{ connection: Connection; result: TestResult }> => {
+      const result: TestResult = { at: new Date(this.clock.now()).toISOString(), ok, message, durationMs: Math.max(0, this.clock.now() - started), ...(status !== undefined ? { status } : {}) };
+      const state: ConnectionState = ok ? (connection.state === 'error' ? 'active' : connection.state) : status === 401 || status === 403 ? 'error' : connection.state;
+      const updated = await this.update(id, { lastTest: result, state, lastUsedAt: result.at, ...(ok && state === 'active' ? { stateReason: undefined } : !ok && state === 'error' ? { stateReason: message } : {}) });
+      return { connection: updated, result };
+    };
+    if (!service.test) return finish(true, `${service.name} has no test call; the credential is stored`);
+    const method = service.auth.find((m) => m.type === connection.authMethod) as AuthMethod | undefined;
+    if (!method) return finish(false, `${service.name} no longer offers ${connection.authMethod}`);
+    let material: CredentialMaterial;
+    try {
+      material = await this.credential(connection, ctx, 'test');
+    } catch (error) {
+      if (error instanceof SophonError && error.code === 'NEEDS_REAUTH') return { connection: (await this.get(id)) ?? connection, result: { at: new Date(this.clock.now()).toISOString(), ok: false, message: error.message, durationMs: 0 } };
+      throw error;
+    }
+    const base = resolveBaseUrl(service, connection.params);
+    const url = new URL(base + service.test.path);
+    const attached = attachCredential(attachRules(service, method), material);
+    for (const [name, value] of attached.query) url.searchParams.set(name, value);
+    let response: Response;
+    try {
+      response = await this.fetch(url, {
+        method: service.test.method,
+        headers: { accept: 'application/json', 'user-agent': 'SophonDesktop/0.1', ...service.api.headers, ...service.test.headers, ...attached.headers },
+        ...(service.test.body !== undefined ? { body: service.test.body } : {}),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (error) {
+      const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      return finish(false, `could not reach ${url.host} (${firstLine(cause)}) — check the network or the base URL in appsettings.json`);
+    }
+    const expect = service.test.expect;
+    if (!expect.status.includes(response.status)) {
+      await response.body?.cancel();
+      const hint = response.status === 401 || response.status === 403 ? ' — the credential was rejected; check it or add it again' : '';
+      return finish(false, `${service.name} answered HTTP ${response.status}${hint}`, response.status);
+    }
+    if (expect.json) {
+      let body: unknown;
+      try {
+        body = await response.json();
+      } catch {
+        return finish(false, `${service.name} answered HTTP ${response.status} without JSON`, response.status);
+      }
+      const value = expect.json.path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), body);
+      if (value !== expect.json.equals) return finish(false, `${service.name} answered but ${expect.json.path} was not ${String(expect.json.equals)}`, response.status);
+    } else {
+      await response.body?.cancel();
+    }
+    return finish(true, `${service.name} accepted the credential (HTTP ${response.status})`, response.status);
+  }
+
+  private checkParams(service: ServiceDefinition, params: Readonly<Record<string, string>>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const param of service.params) {
+      const value = params[param.name];
+      if (value === undefined) {
+        throw new SophonError('INVALID_INPUT', `${service.name} needs ${param.label} — pass --param ${param.name}=${param.example ?? 'VALUE'}`);
+      }
+      if (param.pattern && !new RegExp(param.pattern).test(value)) {
+        throw new SophonError('INVALID_INPUT', `${param.label} "${value}" is not valid (expected /${param.pattern}/) — e.g. ${param.example ?? ''}`);
+      }
+      out[param.name] = value;
+    }
+    for (const name of Object.keys(params)) {
+      if (!service.params.some((p) => p.name === name)) throw new SophonError('INVALID_INPUT', `${service.name} has no parameter "${name}" — drop --param ${name}`);
+    }
+    return out;
+  }
+
+  private emit(change: ConnectionChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+}
+
+function normaliseSecret(input: SecretInput): SecretInput {
+  const clean = (value: string, what: string): string => {
+    const trimmed = value.replace(/\r?\n$/, '');
+    if (trimmed.length === 0) throw new SophonError('EMPTY_SECRET', `the ${what} is empty — paste it at the prompt or pipe it on stdin`);
+    if (/[\s\0]/.test(trimmed)) throw new SophonError('INVALID_INPUT', `the ${what} contains spaces or line breaks — paste exactly one value`);
+    return trimmed;
+  };
+  switch (input.type) {
+    case 'api_key':
+      return { type: 'api_key', key: clean(input.key, 'API key') };
+    case 'bearer':
+      return { type: 'bearer', token: clean(input.token, 'token') };
+    case 'basic':
+      if (input.username.trim() === '') throw new SophonError('INVALID_INPUT', 'the username is empty — pass --username NAME');
+      return { type: 'basic', username: input.username.trim(), password: clean(input.password, 'password') };
+  }
+}

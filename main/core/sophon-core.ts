@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { AuditLog, type AuditActor } from './audit/audit-log.ts';
+import { Catalog } from './catalog/catalog.ts';
+import { ConnectionService } from './connections/connection-service.ts';
+import { SophonError } from './errors.ts';
+import { checkPermissions, ensureDirs, sophonPaths, type PermissionProblem, type SophonPaths } from './paths.ts';
+import { systemClock, type BrowserOpener, type Clock, type HttpFetch, type Notifier } from './ports.ts';
+import { loadSettings, type Settings } from './settings.ts';
+import { LocalFileVault } from './vault/local-vault.ts';
+import { OwnerLock } from './vault/owner-lock.ts';
+import type { ICredentialVault, ProtectorResolver } from './vault/types.ts';
+
+export interface CoreOptions {
+  readonly home: string;
+  /** Shown to a second process that finds the vault taken: "sophon serve", "Sophon Desktop", … */
+  readonly ownerName: string;
+  readonly protectors: ProtectorResolver;
+  readonly clock?: Clock;
+  readonly fetch?: HttpFetch;
+  readonly browser?: BrowserOpener;
+  readonly notifier?: Notifier;
+}
+
+export interface Ports {
+  readonly clock: Clock;
+  readonly fetch: HttpFetch;
+  readonly browser: BrowserOpener;
+  readonly notifier: Notifier;
+}
+
+/** Everything one owner of a vault holds. Built by `openCore`, torn down by `dispose`. */
+export class SophonCore {
+  private readonly disposers: Array<() => Promise<void> | void> = [];
+  private disposed = false;
+
+  constructor(
+    readonly paths: SophonPaths,
+    readonly settings: Settings,
+    readonly catalog: Catalog,
+    readonly vault: ICredentialVault,
+    readonly audit: AuditLog,
+    readonly connections: ConnectionService,
+    readonly lock: OwnerLock,
+    readonly ports: Ports,
+  ) {}
+
+  /** Registers teardown for something long-lived (scheduler, server); run in reverse order. */
+  onDispose(fn: () => Promise<void> | void): void {
+    this.disposers.push(fn);
+  }
+
+  async permissions(): Promise<PermissionProblem[]> {
+    return checkPermissions(this.paths);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const fn of this.disposers.reverse()) await fn();
+    await this.vault.dispose();
+    this.audit.dispose();
+    await this.lock.release();
+  }
+}
+
+const AUDIT_KEY = 'internal/audit-key';
+
+/** Opens the vault as its one owner and wires the core together. */
+export async function openCore(options: CoreOptions): Promise<SophonCore> {
+  const paths = sophonPaths(options.home);
+  await ensureDirs(paths);
+  const lock = await OwnerLock.acquire(paths.lockFile, options.ownerName);
+  try {
+    const settings = await loadSettings(paths.settingsFile);
+    const catalog = await Catalog.load({ connectorsDir: paths.connectorsDir, settings });
+    const vault = await LocalFileVault.open({ file: paths.vaultFile, backup: paths.vaultBackup, protectors: options.protectors });
+    let auditKey = await vault.get<string>(AUDIT_KEY);
+    if (!auditKey) {
+      auditKey = randomBytes(32).toString('base64');
+      await vault.put(AUDIT_KEY, auditKey);
+    }
+    const ports: Ports = {
+      clock: options.clock ?? systemClock,
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      browser: options.browser ?? { open: async () => { throw new SophonError('NOT_SUPPORTED', 'this host cannot open a browser — open the printed URL yourself'); } },
+      notifier: options.notifier ?? { notify: () => undefined },
+    };
+    const audit = AuditLog.open({ file: paths.auditFile, headFile: paths.auditHead, key: Buffer.from(auditKey, 'base64'), clock: ports.clock });
+    const connections = new ConnectionService(vault, catalog, audit, ports.clock, ports.fetch);
+    return new SophonCore(paths, settings, catalog, vault, audit, connections, lock, ports);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+export type { AuditActor };

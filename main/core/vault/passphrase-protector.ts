@@ -1,0 +1,78 @@
+import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
+import { SophonError } from '../errors.ts';
+import type { KeyProtector, SealedKey } from '../ports.ts';
+
+/** scrypt cost used for new vaults: N=2^17, r=8, p=1 (OWASP's minimum for scrypt). */
+export const DEFAULT_SCRYPT = { N: 2 ** 17, r: 8, p: 1 } as const;
+
+function scrypt(passphrase: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
+  const options: ScryptOptions = { ...params, maxmem: 256 * params.N * params.r + 1024 * 1024 };
+  return new Promise((resolve, reject) => {
+    scryptCb(passphrase.normalize('NFC'), salt, 32, options, (error, key) => (error ? reject(error) : resolve(key)));
+  });
+}
+
+export interface PassphraseSource {
+  /** Asked once per process; `confirm` is true when a new vault is being created. */
+  (request: { confirm: boolean }): Promise<string>;
+}
+
+/** Seals the data key with a key derived from a passphrase (scrypt + AES-256-GCM key wrap). */
+export class PassphraseProtector implements KeyProtector {
+  readonly kind = 'passphrase' as const;
+  readonly strength = 'strong' as const;
+
+  constructor(
+    private readonly source: PassphraseSource,
+    private readonly params: { N: number; r: number; p: number } = DEFAULT_SCRYPT,
+  ) {}
+
+  describe(): string {
+    return `passphrase (scrypt N=2^${Math.log2(this.params.N)}, r=${this.params.r}, p=${this.params.p})`;
+  }
+
+  async seal(dataKey: Buffer, context: { vaultId: string }): Promise<SealedKey> {
+    const passphrase = await this.source({ confirm: true });
+    checkPassphrase(passphrase);
+    const salt = randomBytes(16);
+    const kek = await scrypt(passphrase, salt, this.params);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', kek, iv);
+    cipher.setAAD(Buffer.from(context.vaultId));
+    const wrapped = Buffer.concat([cipher.update(dataKey), cipher.final(), cipher.getAuthTag()]);
+    return {
+      kind: 'passphrase',
+      kdf: 'scrypt',
+      N: this.params.N,
+      r: this.params.r,
+      p: this.params.p,
+      salt: salt.toString('base64'),
+      iv: iv.toString('base64'),
+      wrapped: wrapped.toString('base64'),
+    };
+  }
+
+  async unseal(sealed: SealedKey, context: { vaultId: string }): Promise<Buffer> {
+    const { N, r, p, salt, iv, wrapped } = sealed as SealedKey & Record<string, unknown>;
+    if (sealed['kdf'] !== 'scrypt' || typeof N !== 'number' || typeof r !== 'number' || typeof p !== 'number' || typeof salt !== 'string' || typeof iv !== 'string' || typeof wrapped !== 'string' || N > 2 ** 22) {
+      throw new SophonError('VAULT_TAMPERED', 'vault.enc has damaged passphrase parameters — it was not changed; restore config/vault.enc.bak or run `sophon doctor`');
+    }
+    const passphrase = await this.source({ confirm: false });
+    const kek = await scrypt(passphrase, Buffer.from(salt, 'base64'), { N, r, p });
+    const box = Buffer.from(wrapped, 'base64');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(iv, 'base64'));
+      decipher.setAAD(Buffer.from(context.vaultId));
+      decipher.setAuthTag(box.subarray(box.length - 16));
+      return Buffer.concat([decipher.update(box.subarray(0, box.length - 16)), decipher.final()]);
+    } catch (error) {
+      throw new SophonError('VAULT_WRONG_PASSPHRASE', 'the passphrase does not open vault.enc — nothing was changed; check SOPHON_VAULT_PASSPHRASE or type it again', { cause: error });
+    }
+  }
+}
+
+function checkPassphrase(passphrase: string): void {
+  if (passphrase.length < 8) {
+    throw new SophonError('INVALID_INPUT', 'the vault passphrase is shorter than 8 characters — choose a longer one (SOPHON_VAULT_PASSPHRASE or the prompt)');
+  }
+}

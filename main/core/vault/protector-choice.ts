@@ -1,0 +1,57 @@
+import { SophonError } from '../errors.ts';
+import type { KeyProtector, SealedKey } from '../ports.ts';
+import { KeyringProtector } from './keyring-protector.ts';
+import { PassphraseProtector, type PassphraseSource } from './passphrase-protector.ts';
+import type { ProtectorResolver } from './types.ts';
+
+export interface HeadlessProtectorOptions {
+  readonly env: NodeJS.ProcessEnv;
+  /** Reads a passphrase from the terminal; absent when there is no TTY. */
+  readonly prompt?: PassphraseSource;
+  readonly probeKeyring?: () => Promise<{ ok: true } | { ok: false; reason: string }>;
+  readonly scrypt?: { N: number; r: number; p: number };
+}
+
+/**
+ * How a host without Electron picks its protector. An existing vault names the protector
+ * that sealed it. A new vault uses SOPHON_VAULT_PASSPHRASE when set, else the OS keyring
+ * when it answers, else a passphrase typed at the terminal.
+ */
+export function headlessProtectors(options: HeadlessProtectorOptions): ProtectorResolver {
+  const fromEnv = options.env['SOPHON_VAULT_PASSPHRASE'];
+  let cached: string | undefined;
+  const source: PassphraseSource = async (request) => {
+    if (cached !== undefined) return cached;
+    if (fromEnv !== undefined && fromEnv !== '') cached = fromEnv;
+    else if (options.prompt) cached = await options.prompt(request);
+    else {
+      throw new SophonError('PASSPHRASE_REQUIRED', 'vault.enc is sealed with a passphrase and there is no terminal to ask — set SOPHON_VAULT_PASSPHRASE or run the command in a terminal');
+    }
+    return cached;
+  };
+  const passphrase = () => new PassphraseProtector(source, options.scrypt);
+  return {
+    async forExisting(sealed: SealedKey): Promise<KeyProtector> {
+      switch (sealed.kind) {
+        case 'passphrase':
+          return passphrase();
+        case 'keyring':
+          return new KeyringProtector();
+        case 'safe-storage':
+          throw new SophonError('VAULT_NEEDS_DESKTOP', 'vault.enc is sealed by the desktop app (Electron safeStorage) — start Sophon Desktop (`npm start`) and run the command again; the CLI will talk to it');
+        default:
+          throw new SophonError('VAULT_UNSUPPORTED', `vault.enc is sealed by an unknown protector "${String((sealed as { kind: unknown }).kind)}" — update Sophon`);
+      }
+    },
+    async forNewVault(): Promise<KeyProtector> {
+      if (fromEnv !== undefined && fromEnv !== '') return passphrase();
+      const probe = await (options.probeKeyring ?? (() => KeyringProtector.probe()))();
+      if (probe.ok) return new KeyringProtector();
+      if (options.prompt) return passphrase();
+      throw new SophonError(
+        'NO_PROTECTOR',
+        `no way to seal a new vault: the OS keyring did not answer (${probe.reason}) and there is no terminal — set SOPHON_VAULT_PASSPHRASE or start a Secret Service`,
+      );
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { AuditLog } from '../../main/core/index.ts';
+import { tempHome, type TempHome } from '../helpers/temp-home.ts';
+
+let home: TempHome;
+afterEach(async () => home?.dispose());
+
+async function freshLog(count: number) {
+  home = await tempHome();
+  const file = join(home.dir, 'audit.jsonl');
+  const headFile = join(home.dir, 'audit.head');
+  const key = randomBytes(32);
+  let t = Date.parse('2026-01-01T00:00:00Z');
+  const log = AuditLog.open({ file, headFile, key, clock: { now: () => (t += 1000) } });
+  for (let i = 0; i < count; i++) log.append({ actor: 'cli', action: 'credential.read', connection: `c-${i}` });
+  log.flush();
+  const reopen = () => AuditLog.open({ file, headFile, key, clock: { now: () => Date.now() } });
+  return { log, file, reopen };
+}
+
+async function editLines(file: string, edit: (lines: string[]) => string[]): Promise<void> {
+  const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+  await writeFile(file, `${edit(lines).join('\n')}\n`);
+}
+
+describe('audit trail', () => {
+  it('chains lines and verifies an untouched trail, across reopen', async () => {
+    const { log, reopen } = await freshLog(5);
+    log.dispose();
+    const again = reopen();
+    again.append({ actor: 'host', action: 'credential.write', connection: 'c-5' });
+    const result = again.verify();
+    expect(result).toEqual({ ok: true, lines: 6, problems: [] });
+    expect(again.read({ limit: 2 }).entries.map((e) => e.seq)).toEqual([6, 5]);
+    again.dispose();
+  });
+
+  it('finds an edited line', async () => {
+    const { log, file } = await freshLog(5);
+    await editLines(file, (l) => l.map((line, i) => (i === 2 ? line.replace('c-2', 'c-9') : line)));
+    expect(log.verify().problems).toEqual([expect.objectContaining({ line: 3, problem: expect.stringMatching(/edited/) })]);
+    log.dispose();
+  });
+
+  it('finds reordered lines', async () => {
+    const { log, file } = await freshLog(5);
+    await editLines(file, (l) => [l[0]!, l[2]!, l[1]!, l[3]!, l[4]!]);
+    const result = log.verify();
+    expect(result.ok).toBe(false);
+    expect(result.problems.some((p) => /order|missing/.test(p.problem))).toBe(true);
+    log.dispose();
+  });
+
+  it('finds a deleted line in the middle and lines cut from the end', async () => {
+    const { log, file } = await freshLog(5);
+    await editLines(file, (l) => l.filter((_, i) => i !== 1));
+    expect(log.verify().problems[0]?.problem).toMatch(/missing/);
+    log.dispose();
+
+    const second = await freshLog(5);
+    await editLines(second.file, (l) => l.slice(0, 4));
+    expect(second.log.verify().problems[0]?.problem).toMatch(/cut from the end/);
+    second.log.dispose();
+  });
+
+  it('a line re-signed without the key does not verify', async () => {
+    const { log, file } = await freshLog(3);
+    await editLines(file, (l) => l.map((line, i) => (i === 1 ? line.replace(/"mac":"[a-f0-9]{64}"/, `"mac":"${'a'.repeat(64)}"`) : line)));
+    expect(log.verify().ok).toBe(false);
+    log.dispose();
+  });
+});
