@@ -4,7 +4,8 @@ import { z } from 'zod';
  * The one contract between the core's hosts and everything that talks to them: the
  * desktop window (IPC via preload), the headless dashboard (WebSocket) and the CLI
  * (local socket). Requests are `domain.verb`, events `domain.changed`. Outputs are view
- * models: no schema here has a field that could hold a secret going out. Secrets only
+ * models: no schema here has a field that could hold a secret going out (the one exception
+ * is a minted broker token, see MintedTokenView). Secrets only
  * ever travel inward (a pasted API key), and only in the fields named `secret`.
  * Imports zod only: the renderer and preload use this file too.
  */
@@ -137,6 +138,64 @@ export const SettingsView = z.object({
 });
 export type SettingsView = z.infer<typeof SettingsView>;
 
+export const SkillStatus = z.enum(['approved', 'pending', 'changed', 'invalid']);
+export type SkillStatus = z.infer<typeof SkillStatus>;
+
+export const SkillView = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  file: z.string(),
+  status: SkillStatus,
+  /** What the manifest asks for now: one entry per service or labelled connection. */
+  credentials: z.array(z.object({ ref: z.string(), methods: z.array(z.string()), paths: z.array(z.string()) })),
+  /** null: any tool name. */
+  tools: z.array(z.string()).nullable(),
+  /** SHA-256 of what the manifest asks for; pass it to skills.approve to approve exactly what was shown. */
+  grantHash: z.string().optional(),
+  approvedAt: z.string().optional(),
+  problem: z.string().optional(),
+  /** What it asks for beyond the approval (status "changed"). */
+  excess: z.array(z.string()).optional(),
+});
+export type SkillView = z.infer<typeof SkillView>;
+
+export const BrokerTokenView = z.object({
+  id: z.string(),
+  skill: z.string(),
+  tool: z.string(),
+  connections: z.array(z.object({ id: z.string(), service: z.string(), label: z.string() })),
+  mintedAt: z.number(),
+  expiresAt: z.number(),
+});
+export type BrokerTokenView = z.infer<typeof BrokerTokenView>;
+
+export const BrokerStatusView = z.object({
+  running: z.boolean(),
+  proxyUrl: z.string().optional(),
+  defaultTtlSeconds: z.number(),
+  maxTtlSeconds: z.number(),
+  tokens: z.array(BrokerTokenView),
+});
+export type BrokerStatusView = z.infer<typeof BrokerStatusView>;
+
+/**
+ * The one outward field that is a bearer secret: a broker token, minutes-lived and bound
+ * to one skill, tool call and grant. Only the CLI and agent runtimes mint (never the window).
+ */
+export const MintedTokenView = z.object({
+  id: z.string(),
+  token: z.string(),
+  skill: z.string(),
+  tool: z.string(),
+  connections: z.array(z.object({ id: z.string(), service: z.string(), label: z.string(), state: z.string() })),
+  expiresAt: z.number(),
+  proxyUrl: z.string().optional(),
+});
+export type MintedTokenView = z.infer<typeof MintedTokenView>;
+
+const SkillRef = z.string().min(1).max(64);
+
 function request<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
   return { input, output } as const;
 }
@@ -196,6 +255,19 @@ export const Requests = {
   'vault.health': request(Empty, VaultHealthView),
   'settings.get': request(Empty, SettingsView),
   'settings.set': request(SettingsView.partial().strict(), SettingsView),
+  'skills.list': request(Empty, z.array(SkillView)),
+  /** Validates a manifest (its parsed JSON) and copies it to skills/<id>.json; it still needs approval. */
+  'skills.add': request(z.object({ manifest: z.unknown() }).strict(), SkillView),
+  'skills.approve': request(z.object({ id: SkillRef, grantHash: z.string().regex(/^[a-f0-9]{64}$/).optional() }).strict(), SkillView),
+  'skills.revoke': request(z.object({ id: SkillRef }).strict(), z.object({ skill: SkillView, tokensRevoked: z.number() })),
+  'skills.remove': request(z.object({ id: SkillRef }).strict(), z.object({ skill: SkillView, tokensRevoked: z.number() })),
+  'broker.mint': request(
+    z.object({ skill: SkillRef, tool: z.string().min(1).max(128), connections: z.array(Ref).max(16).optional(), ttlSeconds: z.number().int().min(1).optional() }).strict(),
+    MintedTokenView,
+  ),
+  /** One token by id (btk_…), or every token: the kill switch. */
+  'broker.revoke': request(z.union([z.object({ id: z.string().min(1).max(64) }).strict(), z.object({ all: z.literal(true) }).strict()]), z.object({ revoked: z.number() })),
+  'broker.status': request(Empty, BrokerStatusView),
 } as const;
 
 export type RequestName = keyof typeof Requests;
@@ -219,6 +291,8 @@ export const Events = {
     connection: ConnectionView.optional(),
     errorCode: z.string().optional(),
   }),
+  'skills.changed': z.object({ id: z.string() }),
+  'broker.changed': z.object({ activeTokens: z.number() }),
 } as const;
 
 export type EventName = keyof typeof Events;

@@ -1,10 +1,13 @@
-import { openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
+import { Broker, openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
 import { Dispatcher } from './dispatch.ts';
 import { foundationHandlers } from './handlers/foundation.ts';
+import { brokerHandlers } from './handlers/broker.ts';
 
 export interface HostApi {
   readonly core: SophonCore;
   readonly dispatcher: Dispatcher;
+  /** Skills and broker tokens; the host starts the proxy with `startBroker(core, { broker })`. */
+  readonly broker: Broker;
   dispose(): Promise<void>;
 }
 
@@ -17,7 +20,13 @@ export async function openHostApi(options: CoreOptions): Promise<HostApi> {
   try {
     const dispatcher = new Dispatcher(core);
     dispatcher.register(foundationHandlers(core));
-    return { core, dispatcher, dispose: () => core.dispose() };
+    const broker = new Broker(core);
+    dispatcher.register(brokerHandlers(broker));
+    broker.onChange((change) => {
+      if (change.type === 'tokens') dispatcher.publish('broker.changed', { activeTokens: change.active });
+      else dispatcher.publish('skills.changed', { id: change.skill });
+    });
+    return { core, dispatcher, broker, dispose: () => core.dispose() };
   } catch (error) {
     await core.dispose();
     throw error;

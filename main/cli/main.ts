@@ -5,6 +5,8 @@ import { registerConnect } from './commands/connect.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerCatalog } from './commands/catalog.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerSkills } from './commands/skills.ts';
+import { registerBroker } from './commands/broker.ts';
 
 /** Runs one `sophon` command; resolves to the process exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -20,6 +22,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   registerCatalog(program, cli);
   registerAudit(program, cli);
   registerDoctor(program, cli);
+  registerSkills(program, cli);
+  registerBroker(program, cli);
   const json = argv.includes('--json');
   try {
     await program.parseAsync([...argv], { from: 'user' });

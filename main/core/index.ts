@@ -17,3 +17,10 @@ export { KeyringProtector, KEYRING_SERVICE } from './vault/keyring-protector.ts'
 export { headlessProtectors, type HeadlessProtectorOptions } from './vault/protector-choice.ts';
 export { OwnerLock, readLock, lockIsLive, describeOwner, type LockInfo } from './vault/owner-lock.ts';
 export { parseVaultFile } from './vault/format.ts';
+export { Broker, brokerStatusFor, type MintInput, type MintContext, type MintedToken, type BrokerStatus, type BrokerChange } from './broker/broker.ts';
+export { startBroker, tokenView, MintRequest, RevokeRequest, type StartBrokerOptions, type BrokerServer } from './broker/proxy-server.ts';
+export { BrokerSettings, brokerSettings } from './broker/broker-settings.ts';
+export { SkillManifest, Grant, CredentialGrant, grantOf, grantHash, grantExcess, describeGrant, pathAllowed } from './broker/skill-manifest.ts';
+export { SkillRegistry, SkillApproval, parseSkillManifest, approvalKey, type SkillRecord, type SkillStatus } from './broker/skill-registry.ts';
+export { tokenId, BROKER_TOKEN_PREFIX, type TokenRecord } from './broker/token-store.ts';
+export { RUNTIME_KEY_FILE, BROKER_INFO_FILE } from './broker/runtime-key.ts';

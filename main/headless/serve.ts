@@ -1,4 +1,4 @@
-import { headlessProtectors, resolveHome, type PassphraseSource, type ProtectorResolver } from '../core/index.ts';
+import { headlessProtectors, resolveHome, startBroker, type BrokerServer, type PassphraseSource, type ProtectorResolver } from '../core/index.ts';
 import { openHostApi, type HostApi } from '../api/host.ts';
 import { serveSocket } from '../api/wire.ts';
 
@@ -11,6 +11,8 @@ export interface HeadlessOptions {
 
 export interface HeadlessHost {
   readonly api: HostApi;
+  /** The broker proxy, unless Sophon.Broker.Enabled is false. */
+  readonly broker?: BrokerServer;
   dispose(): Promise<void>;
 }
 
@@ -27,8 +29,10 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
     api.core.onDispose(() => socket.dispose());
     const health = api.core.vault.health();
     log(`sophon serve: vault open (${health.protectorDescription}${health.strength === 'weak' ? ', WEAK' : ''}), ${api.core.vault.list('connection/').length} connection(s)`);
+    const broker = api.broker.settings.Enabled ? await startBroker(api.core, { broker: api.broker }) : undefined;
+    if (broker) log(`sophon serve: broker proxy on ${broker.url}/proxy (runtime key: ${broker.runtimeKeyFile})`);
     log(`sophon serve: listening on ${socket.path}`);
-    return { api, dispose: () => api.dispose() };
+    return { api, ...(broker ? { broker } : {}), dispose: () => api.dispose() };
   } catch (error) {
     await api.dispose();
     throw error;

@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { BROKER_TOKEN_PREFIX, RUNTIME_KEY_FILE, SophonError, resolveHome, sophonPaths, tokenId } from '../../core/index.ts';
+import type { BrokerStatusView, MintedTokenView } from '../../api/contract.ts';
+import { formatExpiry, output, table, unwrap } from '../output.ts';
+import type { CliContext } from '../context.ts';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function registerBroker(program: Command, cli: CliContext): void {
+  const broker = program.command('broker').description('broker tokens: short-lived, per-skill access to connections through the local proxy');
+
+  broker
+    .command('mint')
+    .description('mint a broker token for one skill and one tool call (prints the token on stdout)')
+    .requiredOption('--skill <id>', 'the approved skill')
+    .requiredOption('--tool <name>', 'the tool call this token is for')
+    .option('--connection <ref>', 'a connection it may use: id, service or service:label (repeatable; default: all its grant covers)', collect, [])
+    .option('--ttl <seconds>', 'lifetime in seconds (default 300, capped by Sophon.Broker.MaxTtlSeconds)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { skill: string; tool: string; connection: string[]; ttl?: string; json?: boolean }) => {
+      const out = output(Boolean(opts.json));
+      let ttlSeconds: number | undefined;
+      if (opts.ttl !== undefined) {
+        ttlSeconds = Number(opts.ttl);
+        if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new SophonError('INVALID_INPUT', `--ttl "${opts.ttl}" is not a whole number of seconds — e.g. --ttl 60`);
+      }
+      const minted = unwrap(
+        await cli.call<MintedTokenView>('broker.mint', {
+          skill: opts.skill,
+          tool: opts.tool,
+          ...(opts.connection.length ? { connections: opts.connection } : {}),
+          ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+        }),
+      );
+      out.data(minted);
+      if (!out.json) {
+        process.stdout.write(`${minted.token}\n`);
+        const where = minted.connections.map((c) => `${minted.proxyUrl ?? '/proxy'}/${c.id}/…${c.state === 'needs_reauth' ? ' (NEEDS RE-AUTH)' : ''}`).join(', ');
+        process.stderr.write(`sophon: token ${minted.id} for ${minted.skill}/${minted.tool}, expires ${formatExpiry(minted.expiresAt)}; call ${where} with Authorization: Bearer <token>\n`);
+      }
+    });
+
+  broker
+    .command('revoke [token-id]')
+    .description('revoke one broker token (its id btk_…, or the token itself), or --all of them (the kill switch)')
+    .option('--all', 'revoke every live broker token')
+    .option('--json', 'print JSON')
+    .action(async (ref: string | undefined, opts: { all?: boolean; json?: boolean }) => {
+      const out = output(Boolean(opts.json));
+      if (!opts.all && !ref) throw new SophonError('INVALID_INPUT', 'name a token id (see `sophon broker status`) or pass --all — nothing was revoked');
+      if (opts.all && ref) throw new SophonError('INVALID_INPUT', 'give a token id or --all, not both — nothing was revoked');
+      // A pasted token is turned into its id here, so the token itself never travels.
+      const id = ref?.startsWith(BROKER_TOKEN_PREFIX) ? tokenId(ref) : ref;
+      const result = unwrap(await cli.call<{ revoked: number }>('broker.revoke', opts.all ? { all: true } : { id }));
+      out.data(result);
+      out.line(opts.all ? `revoked all broker tokens (${result.revoked} were live)` : `revoked ${id}`);
+    });
+
+  broker
+    .command('status')
+    .description('is the proxy running, where, and which tokens are live')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const out = output(Boolean(opts.json));
+      const status = unwrap(await cli.call<BrokerStatusView>('broker.status', {}));
+      const runtimeKeyFile = join(sophonPaths(resolveHome(cli.env)).runDir, RUNTIME_KEY_FILE);
+      out.data({ ...status, runtimeKeyFile });
+      out.line(status.running ? `proxy: ${status.proxyUrl}  (runtime key: ${runtimeKeyFile})` : 'proxy: not running — start `sophon serve` or the desktop app');
+      out.line(`token lifetime: ${status.defaultTtlSeconds} s by default, at most ${status.maxTtlSeconds} s`);
+      if (status.tokens.length === 0) out.line('no live broker tokens');
+      else out.line(table([['ID', 'SKILL', 'TOOL', 'CONNECTIONS', 'EXPIRES'], ...status.tokens.map((t) => [t.id, t.skill, t.tool, t.connections.map((c) => `${c.service}:${c.label}`).join(', '), formatExpiry(t.expiresAt)])]));
+    });
+}

@@ -1,0 +1,401 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createBrotliDecompress, createUnzip } from 'node:zlib';
+import type { Dispatcher } from 'undici';
+import type { RequestContext } from '../connections/connection-service.ts';
+import { SophonError, isSophonError } from '../errors.ts';
+import type { Clock } from '../ports.ts';
+import { brokerStatusFor, type Broker } from './broker.ts';
+import type { LiveCredential, Route } from './connection-cache.ts';
+import { downstreamResponseHeaders, isTextLike, upstreamRequestHeaders } from './proxy-headers.ts';
+import { parseProxyTarget, rewriteLocation, upstreamPath, type ProxyTarget, type UpstreamBase } from './proxy-path.ts';
+import { RedactingStream, redactBuffer, redactString } from './redact.ts';
+import { bearer } from './runtime-key.ts';
+import { pathAllowed } from './skill-manifest.ts';
+import type { TokenConnection, TokenRecord } from './token-store.ts';
+
+export interface ProxyDeps {
+  readonly broker: Broker;
+  readonly agent: Dispatcher;
+  readonly clock: Clock;
+  readonly reauthHoldMs: number;
+  readonly headersTimeoutMs: number;
+}
+
+/** A refusal: answered with a JSON error and audited with its reason. */
+export class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+interface CallRecord {
+  readonly method: string;
+  readonly started: number;
+  skill?: string;
+  tool?: string;
+  token?: string;
+  connection?: string;
+  service?: string;
+  host?: string;
+  path?: string;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Bodies up to this size with a known length are redacted in one piece and keep a Content-Length. */
+const SMALL_BODY = 256 * 1024;
+
+/** Serves one `/proxy/<connection>/<path>` call. Never throws. */
+export async function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const call: CallRecord = { method: req.method ?? 'GET', started: performance.now(), bytesIn: 0, bytesOut: 0 };
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  try {
+    const record = authenticate(deps, req, call);
+    const parsed = parseProxyTarget(req.url ?? '');
+    if (!parsed.ok) throw new Refusal(400, 'INVALID_INPUT', `${parsed.reason} — call /proxy/<connection>/<path relative to the service's API base>`);
+    const target = parsed.target;
+    const granted = authorize(record, target, call);
+    const cache = deps.broker.cache;
+    let route = cache.cachedRoute(granted.connectionId) ?? (await cache.loadRoute(granted.connectionId));
+    const base = target.baseHost === undefined ? route.bases[0] : route.bases.find((b) => b.host === target.baseHost);
+    if (!base) throw new Refusal(403, 'BROKER_DENIED', `~${target.baseHost} is not one of ${route.service.name}'s API hosts (${route.bases.map((b) => b.host).join(', ')})`);
+    call.host = base.host;
+    call.path = `${base.path}${target.path}`.slice(0, 300);
+    const ctx: RequestContext = { actor: 'skill', skill: record.skill, tool: record.tool };
+    const live = await liveCredential(deps, route, ctx, controller.signal);
+    route = live.route;
+    await forward(deps, req, res, { route, base, target, credential: live.credential, call, signal: controller.signal });
+  } catch (error) {
+    refuse(deps, req, res, call, error);
+  }
+}
+
+function authenticate(deps: ProxyDeps, req: IncomingMessage, call: CallRecord): TokenRecord {
+  const token = bearer(req.headers.authorization);
+  if (token === undefined) throw new Refusal(401, 'BROKER_TOKEN_INVALID', 'no broker token — send `Authorization: Bearer <token>` with a token from `sophon broker mint`');
+  const found = deps.broker.tokens.lookup(token);
+  if (found.state === 'unknown') throw new Refusal(401, 'BROKER_TOKEN_INVALID', 'the broker token is not valid (unknown or revoked) — ask the agent runtime to mint a new one');
+  const record = found.record;
+  call.skill = record.skill;
+  call.tool = record.tool;
+  call.token = record.id;
+  if (found.state === 'expired') throw new Refusal(401, 'BROKER_TOKEN_INVALID', `the broker token expired at ${new Date(record.expiresAt).toISOString()} — mint a new one for this tool call`);
+  return record;
+}
+
+function authorize(record: TokenRecord, target: ProxyTarget, call: CallRecord): TokenConnection {
+  const granted = pickConnection(record, target.connection);
+  if (!granted) {
+    const covered = record.connections.map((c) => `${c.service}:${c.label}`).join(', ');
+    throw new Refusal(403, 'BROKER_DENIED', `this token does not cover connection "${target.connection}" — it covers ${covered}; mint a token for the connection you need`);
+  }
+  call.connection = granted.connectionId;
+  call.service = granted.service;
+  const ref = `${granted.service}:${granted.label}`;
+  if (granted.methods && !granted.methods.has(call.method)) {
+    throw new Refusal(403, 'BROKER_DENIED', `${call.method} is not granted to skill "${record.skill}" on ${ref} (allowed: ${[...granted.methods].join(', ')}) — change the manifest and approve it again`);
+  }
+  if (!granted.paths.some((prefix) => pathAllowed(target.canonicalPath, prefix))) {
+    throw new Refusal(403, 'BROKER_DENIED', `${target.path.slice(0, 200)} is outside what skill "${record.skill}" may use on ${ref} (${granted.paths.join(' ')}) — change the manifest and approve it again`);
+  }
+  return granted;
+}
+
+/** The token's connection named by an id, service:label, or a service it holds once. */
+export function pickConnection(record: TokenRecord, name: string): TokenConnection | undefined {
+  const byId = record.connections.find((c) => c.connectionId === name);
+  if (byId) return byId;
+  const colon = name.indexOf(':');
+  if (colon > 0) {
+    const service = name.slice(0, colon);
+    const label = name.slice(colon + 1).toLowerCase();
+    return record.connections.find((c) => c.service === service && c.label.toLowerCase() === label);
+  }
+  const ofService = record.connections.filter((c) => c.service === name);
+  return ofService.length === 1 ? ofService[0] : undefined;
+}
+
+function needsReauth(route: Route): SophonError {
+  const c = route.connection;
+  return new SophonError('NEEDS_REAUTH', `${c.service}:${c.label} needs the user to sign in again${c.stateReason ? ` (${c.stateReason})` : ''} — pause this tool call and ask them to reconnect it (\`sophon connect reauth ${c.id}\` or the Sophon window)`);
+}
+
+/** The connection's credential; a connection needing re-auth is refused at once, or after waiting up to ReauthHoldSeconds for the user. */
+async function liveCredential(deps: ProxyDeps, first: Route, ctx: RequestContext, signal: AbortSignal): Promise<{ route: Route; credential: LiveCredential }> {
+  const cache = deps.broker.cache;
+  let route = first;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (route.connection.state === 'needs_reauth') throw needsReauth(route);
+      const credential = cache.cachedCredential(route.connection.id) ?? (await cache.loadCredential(route, ctx));
+      return { route, credential };
+    } catch (error) {
+      if (!(isSophonError(error) && error.code === 'NEEDS_REAUTH')) throw error;
+      const reauth = route.connection.state === 'needs_reauth' ? error : needsReauth(route);
+      if (attempt > 0 || deps.reauthHoldMs === 0) throw reauthRefusal(route, reauth);
+      if (!(await waitForReconnect(deps, route.connection.id, signal))) throw reauthRefusal(route, reauth);
+      route = cache.cachedRoute(route.connection.id) ?? (await cache.loadRoute(route.connection.id));
+    }
+  }
+}
+
+function reauthRefusal(route: Route, error: SophonError): Refusal {
+  const c = route.connection;
+  return new Refusal(424, 'NEEDS_REAUTH', error.message, { connection: c.id, service: c.service, label: c.label });
+}
+
+function waitForReconnect(deps: ProxyDeps, id: string, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      unsubscribe();
+      deps.clock.clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(ok);
+    };
+    const onAbort = () => done(false);
+    const unsubscribe = deps.broker.core.connections.onChange((change) => {
+      if (change.connection.id !== id) return;
+      if (change.type === 'removed') done(false);
+      else if (change.connection.state !== 'needs_reauth') done(true);
+    });
+    const timer = deps.clock.setTimeout(() => done(false), deps.reauthHoldMs);
+    timer.unref?.();
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+interface Forward {
+  readonly route: Route;
+  readonly base: UpstreamBase;
+  readonly target: ProxyTarget;
+  readonly credential: LiveCredential;
+  readonly call: CallRecord;
+  readonly signal: AbortSignal;
+}
+
+async function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, f: Forward): Promise<void> {
+  const { route, base, target, credential, call } = f;
+  const headers = upstreamRequestHeaders(req.rawHeaders, route.headerPlan, credential.headers);
+  const path = upstreamPath(base, target, buildQuery(target.query, route.queryNames, credential.query));
+  const length = req.headers['content-length'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  if (!hasBody) delete headers['content-length'];
+  let upstream: Dispatcher.ResponseData;
+  try {
+    upstream = await deps.agent.request({
+      origin: base.origin,
+      path,
+      method: call.method as Dispatcher.HttpMethod,
+      headers,
+      body: hasBody ? Readable.from(counted(req, call)) : null,
+      signal: f.signal,
+      headersTimeout: deps.headersTimeoutMs,
+    });
+  } catch (error) {
+    throw upstreamFailure(error, base, route);
+  }
+  const { statusCode: status, body } = upstream;
+  const needles = credential.needles;
+  let location: string | undefined;
+  const rawLocation = upstream.headers['location'];
+  if (rawLocation !== undefined && status >= 300 && status < 400) {
+    const value = Array.isArray(rawLocation) ? (rawLocation[0] ?? '') : rawLocation;
+    const rewritten = rewriteLocation(value, `${base.origin}${path}`, route.bases, target.connection);
+    if (rewritten === undefined) {
+      body.destroy();
+      throw new Refusal(502, 'BROKER_DENIED', `${route.service.name} redirected to ${hostOf(value, base.origin)}, which is not one of its API hosts — the broker does not follow it`);
+    }
+    location = redactString(stripQuery(rewritten, route.queryNames), needles);
+  }
+  if (status === 401) deps.broker.cache.invalidate(route.connection.id, route.connection);
+
+  const noBody = call.method === 'HEAD' || status === 204 || status === 304;
+  const plan = { allowSetCookie: route.service.broker.allowSetCookie, needles, ...(location !== undefined ? { location } : {}) };
+  if (noBody || needles.length === 0 || !isTextLike(upstream.headers['content-type'])) {
+    res.writeHead(status, downstreamResponseHeaders(upstream.headers, { ...plan, rewritingBody: false }));
+    await send(body, [], res, call);
+    return audited(deps, call, status);
+  }
+  const coding = String(upstream.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const declared = Number(upstream.headers['content-length'] ?? Number.NaN);
+  if (coding === 'identity' && declared <= SMALL_BODY) {
+    let whole: ArrayBuffer;
+    try {
+      whole = await body.arrayBuffer();
+    } catch (error) {
+      throw Object.assign(error as Error, { midStream: true });
+    }
+    const out = redactBuffer(Buffer.from(whole), needles);
+    const outHeaders = downstreamResponseHeaders(upstream.headers, { ...plan, rewritingBody: true });
+    outHeaders['content-length'] = out.length;
+    res.writeHead(status, outHeaders);
+    call.bytesOut = out.length;
+    res.end(out);
+    return audited(deps, call, status);
+  }
+  const decoder = decoderFor(coding);
+  if (decoder === null) {
+    body.destroy();
+    throw new Refusal(502, 'BROKER_DENIED', `${route.service.name} sent a text body with content-encoding "${coding}", which the broker cannot inspect for credentials — not passed on`);
+  }
+  res.writeHead(status, downstreamResponseHeaders(upstream.headers, { ...plan, rewritingBody: true }));
+  await send(body, [...(decoder ? [decoder] : []), new RedactingStream(needles)], res, call);
+  audited(deps, call, status);
+}
+
+async function* counted(req: IncomingMessage, call: CallRecord): AsyncGenerator<Buffer> {
+  for await (const chunk of req) {
+    call.bytesIn += (chunk as Buffer).length;
+    yield chunk as Buffer;
+  }
+}
+
+async function send(body: Readable, stages: Transform[], res: ServerResponse, call: CallRecord): Promise<void> {
+  const last: Readable = stages.length > 0 ? (stages[stages.length - 1] as Transform) : body;
+  const done = pipeline([body, ...stages, res]);
+  last.on('data', (chunk: Buffer) => {
+    call.bytesOut += chunk.length;
+  });
+  try {
+    await done;
+  } catch (error) {
+    (error as { midStream?: boolean }).midStream = true;
+    throw error;
+  }
+}
+
+/** undefined = no decoding needed; null = cannot decode. */
+function decoderFor(coding: string): Transform | undefined | null {
+  switch (coding) {
+    case 'identity':
+      return undefined;
+    case 'gzip':
+    case 'x-gzip':
+    case 'deflate':
+      return createUnzip();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      return null;
+  }
+}
+
+/** The skill's query minus any parameter the credential is attached under, then the credential's. */
+export function buildQuery(raw: string, drop: ReadonlySet<string>, add: ReadonlyArray<readonly [string, string]>): string {
+  if (drop.size === 0 && add.length === 0) return raw;
+  const parts = (raw === '' ? [] : raw.split('&')).filter((part) => {
+    if (drop.size === 0) return true;
+    const name = part.split('=', 1)[0] ?? '';
+    let decoded = name;
+    try {
+      decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch {
+      // keep the raw name
+    }
+    return !drop.has(decoded.toLowerCase());
+  });
+  for (const [name, value] of add) parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+  return parts.join('&');
+}
+
+function stripQuery(location: string, drop: ReadonlySet<string>): string {
+  const q = location.indexOf('?');
+  if (q < 0 || drop.size === 0) return location;
+  const query = buildQuery(location.slice(q + 1), drop, []);
+  return query === '' ? location.slice(0, q) : `${location.slice(0, q)}?${query}`;
+}
+
+function hostOf(location: string, origin: string): string {
+  try {
+    return new URL(location, origin).host || 'another host';
+  } catch {
+    return 'an unparsable location';
+  }
+}
+
+function upstreamFailure(error: unknown, base: UpstreamBase, route: Route): Error {
+  if (error instanceof Refusal || isSophonError(error)) return error;
+  const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === 'AbortError') return new Refusal(499, 'NETWORK_ERROR', 'the client went away');
+  const code = e.code ?? e.cause?.code ?? '';
+  const detail = code || e.message || 'unknown error';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new Refusal(504, 'NETWORK_ERROR', `${route.service.name} (${base.host}) did not answer in time (${detail}) — retry later`);
+  }
+  const tls = /CERT|SELF_SIGNED|TLS|SSL|ALTNAME/i.test(detail);
+  const fix = tls ? 'the certificate is not trusted: check the base URL, or add its CA to Sophon.Broker.CaFiles' : 'check the network and the service\'s base URL in appsettings.json';
+  return new Refusal(502, 'NETWORK_ERROR', `could not reach ${route.service.name} at ${base.host} (${detail}) — ${fix}`);
+}
+
+function audited(deps: ProxyDeps, call: CallRecord, status: number): void {
+  deps.broker.audit({
+    actor: 'skill',
+    action: 'broker.call',
+    ...(call.skill ? { skill: call.skill } : {}),
+    ...(call.tool ? { tool: call.tool } : {}),
+    ...(call.connection ? { connection: call.connection } : {}),
+    ...(call.service ? { service: call.service } : {}),
+    outcome: 'ok',
+    detail: auditDetail(call, status),
+  });
+}
+
+function auditDetail(call: CallRecord, status: number): Record<string, string | number> {
+  return {
+    method: call.method,
+    ...(call.host ? { host: call.host } : {}),
+    ...(call.path ? { path: call.path } : {}),
+    status,
+    bytesIn: call.bytesIn,
+    bytesOut: call.bytesOut,
+    ms: Math.round((performance.now() - call.started) * 10) / 10,
+    ...(call.token ? { token: call.token } : {}),
+  };
+}
+
+/** Answers a refusal or failure as JSON (or cuts a response already under way) and audits it. */
+function refuse(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, call: CallRecord, error: unknown): void {
+  let refusal: Refusal;
+  if (error instanceof Refusal) refusal = error;
+  else if (isSophonError(error)) refusal = new Refusal(brokerStatusFor(error.code), error.code, error.message);
+  else if ((error as { midStream?: boolean })?.midStream) refusal = new Refusal(502, 'NETWORK_ERROR', `the transfer broke off (${(error as Error).message})`);
+  else refusal = new Refusal(500, 'INTERNAL', `the broker failed: ${(error as Error)?.message ?? String(error)}`);
+  deps.broker.audit({
+    actor: 'skill',
+    action: 'broker.call',
+    ...(call.skill ? { skill: call.skill } : {}),
+    ...(call.tool ? { tool: call.tool } : {}),
+    ...(call.connection ? { connection: call.connection } : {}),
+    ...(call.service ? { service: call.service } : {}),
+    outcome: refusal.status >= 500 || refusal.status === 499 ? 'error' : 'denied',
+    reason: refusal.message.slice(0, 300),
+    detail: auditDetail(call, refusal.status),
+  });
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  sendJsonError(res, refusal.status, refusal.code, refusal.message, refusal.extra, !req.complete);
+}
+
+export function sendJsonError(res: ServerResponse, status: number, code: string, message: string, extra: Readonly<Record<string, string>> = {}, close = false): void {
+  const text = JSON.stringify({ error: { code, message, ...extra } });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...(status === 401 ? { 'www-authenticate': 'Bearer realm="sophon-broker"' } : {}),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end(text);
+}
