@@ -212,7 +212,7 @@ async function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerRespons
     const value = Array.isArray(rawLocation) ? (rawLocation[0] ?? '') : rawLocation;
     const rewritten = rewriteLocation(value, `${base.origin}${path}`, route.bases, target.connection);
     if (rewritten === undefined) {
-      body.destroy();
+      discard(body);
       throw new Refusal(502, 'BROKER_DENIED', `${route.service.name} redirected to ${hostOf(value, base.origin)}, which is not one of its API hosts — the broker does not follow it`);
     }
     location = redactString(stripQuery(rewritten, route.queryNames), needles);
@@ -245,12 +245,18 @@ async function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerRespons
   }
   const decoder = decoderFor(coding);
   if (decoder === null) {
-    body.destroy();
+    discard(body);
     throw new Refusal(502, 'BROKER_DENIED', `${route.service.name} sent a text body with content-encoding "${coding}", which the broker cannot inspect for credentials — not passed on`);
   }
   res.writeHead(status, downstreamResponseHeaders(upstream.headers, { ...plan, rewritingBody: true }));
   await send(body, [...(decoder ? [decoder] : []), new RedactingStream(needles)], res, call);
   audited(deps, call, status);
+}
+
+/** Drops an upstream body we will not pass on, without an unhandled error. */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 async function* counted(req: IncomingMessage, call: CallRecord): AsyncGenerator<Buffer> {
@@ -328,11 +334,12 @@ function upstreamFailure(error: unknown, base: UpstreamBase, route: Route): Erro
   const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e.name === 'AbortError') return new Refusal(499, 'NETWORK_ERROR', 'the client went away');
   const code = e.code ?? e.cause?.code ?? '';
-  const detail = code || e.message || 'unknown error';
+  const message = (e.cause?.message ?? e.message ?? '').split('\n', 1)[0]?.slice(0, 200) ?? '';
+  const detail = [code, message].filter(Boolean).join(': ') || 'unknown error';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
     return new Refusal(504, 'NETWORK_ERROR', `${route.service.name} (${base.host}) did not answer in time (${detail}) — retry later`);
   }
-  const tls = /CERT|SELF_SIGNED|TLS|SSL|ALTNAME/i.test(detail);
+  const tls = /CERT|SELF_SIGNED|TLS|SSL|ALTNAME|VERIFY|ISSUER/i.test(detail);
   const fix = tls ? 'the certificate is not trusted: check the base URL, or add its CA to Sophon.Broker.CaFiles' : 'check the network and the service\'s base URL in appsettings.json';
   return new Refusal(502, 'NETWORK_ERROR', `could not reach ${route.service.name} at ${base.host} (${detail}) — ${fix}`);
 }
