@@ -40,8 +40,14 @@ export function upstreamHandler(seen: Seen[], foreignUrl: () => string) {
     const url = new URL(req.url ?? '/', 'http://upstream.invalid');
     const auth = String(req.headers.authorization ?? '');
     const key = auth.replace(/^Bearer /, '') || (url.searchParams.get('api_key') ?? '');
-    const body = await readBody(req);
     const path = url.pathname.replace(/^\/(api|v1)/, '');
+    if (path === '/stream-echo') {
+      // Streams the request body straight back, as text, without holding it.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      req.pipe(res);
+      return;
+    }
+    const body = await readBody(req);
     switch (path) {
       case '/split': {
         // The credential dribbled out one byte per write, with the event loop turning between.
