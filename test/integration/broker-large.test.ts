@@ -72,8 +72,9 @@ describe('a 100 MB body through the proxy', () => {
     const growth = (peak - baseline) / 1024 / 1024;
     const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
     console.log(`${mb(TOTAL)} MB up + down in ${Date.now() - started} ms; at most ${mb(inFlight)} MB sent but not yet back; peak RSS growth ${growth.toFixed(1)} MB`);
-    // Streaming both ways: what came back trails what went out by buffers, not by the body.
-    expect(inFlight).toBeLessThan(32 * 1024 * 1024);
+    // Streaming both ways: what came back trails what went out by socket buffers (kernel autotuning
+    // lets four directions hold several MB each), not by the body.
+    expect(inFlight).toBeLessThan(48 * 1024 * 1024);
     // Holding the body anywhere would cost at least its size (twice: up and down); GC slack stays well under.
     expect(growth).toBeLessThan(150);
     const { entries } = fx.env.core.audit.read({ skill: 'bulk', action: 'broker.call' });

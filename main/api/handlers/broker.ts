@@ -45,6 +45,8 @@ export function brokerHandlers(broker: Broker): Handlers {
       // The window renders untrusted content; only the CLI and agent runtimes mint.
       if (ctx.actor === 'window') throw new SophonError('BROKER_DENIED', 'broker tokens are minted by an agent runtime or the CLI, not from the window');
       if (!broker.proxyUrl) {
+        // Say what else is wrong first, so one fix is not followed by another refusal.
+        await broker.skills.requireApproved(input.skill);
         throw new SophonError('BROKER_NOT_RUNNING', 'no broker proxy is running, so a token would be useless — start `sophon serve` (or the desktop app) and mint again');
       }
       const minted = await broker.mint(

@@ -64,13 +64,14 @@ export async function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: Serv
     const parsed = parseProxyTarget(req.url ?? '');
     if (!parsed.ok) throw new Refusal(400, 'INVALID_INPUT', `${parsed.reason} — call /proxy/<connection>/<path relative to the service's API base>`);
     const target = parsed.target;
-    const granted = authorize(record, target, call);
+    const granted = coveredConnection(record, target, call);
     const cache = deps.broker.cache;
     let route = cache.cachedRoute(granted.connectionId) ?? (await cache.loadRoute(granted.connectionId));
     const base = target.baseHost === undefined ? route.bases[0] : route.bases.find((b) => b.host === target.baseHost);
     if (!base) throw new Refusal(403, 'BROKER_DENIED', `~${target.baseHost} is not one of ${route.service.name}'s API hosts (${route.bases.map((b) => b.host).join(', ')})`);
     call.host = base.host;
     call.path = `${base.path}${target.path}`.slice(0, 300);
+    checkGrant(record, granted, target, call);
     const ctx: RequestContext = { actor: 'skill', skill: record.skill, tool: record.tool };
     const live = await liveCredential(deps, route, ctx, controller.signal);
     route = live.route;
@@ -93,7 +94,7 @@ function authenticate(deps: ProxyDeps, req: IncomingMessage, call: CallRecord): 
   return record;
 }
 
-function authorize(record: TokenRecord, target: ProxyTarget, call: CallRecord): TokenConnection {
+function coveredConnection(record: TokenRecord, target: ProxyTarget, call: CallRecord): TokenConnection {
   const granted = pickConnection(record, target.connection);
   if (!granted) {
     const covered = record.connections.map((c) => `${c.service}:${c.label}`).join(', ');
@@ -101,6 +102,10 @@ function authorize(record: TokenRecord, target: ProxyTarget, call: CallRecord): 
   }
   call.connection = granted.connectionId;
   call.service = granted.service;
+  return granted;
+}
+
+function checkGrant(record: TokenRecord, granted: TokenConnection, target: ProxyTarget, call: CallRecord): void {
   const ref = `${granted.service}:${granted.label}`;
   if (granted.methods && !granted.methods.has(call.method)) {
     throw new Refusal(403, 'BROKER_DENIED', `${call.method} is not granted to skill "${record.skill}" on ${ref} (allowed: ${[...granted.methods].join(', ')}) — change the manifest and approve it again`);
@@ -108,7 +113,6 @@ function authorize(record: TokenRecord, target: ProxyTarget, call: CallRecord): 
   if (!granted.paths.some((prefix) => pathAllowed(target.canonicalPath, prefix))) {
     throw new Refusal(403, 'BROKER_DENIED', `${target.path.slice(0, 200)} is outside what skill "${record.skill}" may use on ${ref} (${granted.paths.join(' ')}) — change the manifest and approve it again`);
   }
-  return granted;
 }
 
 /** The token's connection named by an id, service:label, or a service it holds once. */
