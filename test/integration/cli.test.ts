@@ -107,7 +107,7 @@ describe('sophon CLI as a real process (no owner running)', () => {
     const file = join(home.dir, 'config', 'vault.enc');
     const good = await readFile(file);
     const bad = Buffer.from(good);
-    bad[bad.length - 1] ^= 0xff;
+    bad[bad.length - 1]! ^= 0xff;
     await writeFile(file, bad);
     const result = await runCli(['connect', 'list'], { env });
     expect(result.code).toBe(1);

@@ -106,7 +106,7 @@ describe('local file vault', () => {
     await vault.dispose();
     const good = await readFile(file);
     const body = Buffer.from(good);
-    body[body.length - 3] ^= 0x01;
+    body[body.length - 3]! ^= 0x01;
     await writeFile(file, body);
     expect(await codeOf(openVault())).toBe('VAULT_TAMPERED');
     expect(await readFile(file)).toEqual(body);
