@@ -86,7 +86,7 @@ export async function completeAuthorization(authorizationUrl: string | URL, opti
     consent: options.consent ?? true,
     agent: agentOf(options.agent),
   });
-  if (outcome.kind !== 'left-server') throw new Error(`authorization ended on "${outcome.title}" instead of redirecting to the client`);
+  if (outcome.kind !== 'left-server') throw new Error(`authorization did not redirect to the client (${describe(outcome)})`);
   return outcome.url;
 }
 

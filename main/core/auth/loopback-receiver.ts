@@ -28,15 +28,19 @@ async function listenOn(server: Server, host: string, port: number): Promise<num
  */
 export const loopbackReceiver: RedirectReceiver = {
   async listen(options, onRedirect): Promise<RedirectListener> {
+    let origin = `http://${options.host}`;
     const server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', `http://${options.host}`);
+      const url = new URL(req.url ?? '/', origin);
       if (req.method !== 'GET' || url.pathname !== options.path) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+        res.writeHead(404, { 'content-type': 'text/plain', connection: 'close' }).end('not found');
         return;
       }
       void onRedirect(url).then(
-        (outcome) => res.writeHead(outcome.ok ? 200 : 400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).end(page(outcome.ok, outcome.message)),
-        () => res.writeHead(500, { 'content-type': 'text/html; charset=utf-8' }).end(page(false, 'Sophon could not complete the sign-in.')),
+        (outcome) =>
+          res
+            .writeHead(outcome.ok ? 200 : 400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', connection: 'close' })
+            .end(page(outcome.ok, outcome.message)),
+        () => res.writeHead(500, { 'content-type': 'text/html; charset=utf-8', connection: 'close' }).end(page(false, 'Sophon could not complete the sign-in.')),
       );
     });
     server.keepAliveTimeout = 1000;
@@ -58,12 +62,15 @@ export const loopbackReceiver: RedirectReceiver = {
         { cause: lastError },
       );
     }
+    origin = `http://${options.host}:${port}`;
     return {
-      redirectUri: `http://${options.host}:${port}${options.path}`,
+      redirectUri: `${origin}${options.path}`,
+      // Lets a response being written finish (the page the person sees), then stops.
       dispose: () =>
         new Promise<void>((resolve) => {
-          server.closeAllConnections();
           server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 2000).unref();
         }),
     };
   },
