@@ -58,7 +58,7 @@ describe('OAuth sign-in against a real OpenID provider', () => {
     const api = await openHost();
     const connection = await loopbackSignIn(api);
     expect(connection).toMatchObject({ service: CONNECTOR_ID, label: 'default', state: 'active', authMethod: 'oauth2', refreshable: true, account: 'alice' });
-    expect(connection.scopes).toEqual(expect.arrayContaining(['openid', 'offline_access', 'api:read']));
+    expect(connection.scopes).toEqual(expect.arrayContaining(['openid', 'api:read']));
     const secret = (await api.core.vault.get<OAuthSecret>(`secret/${connection.id}`))!;
     expect(secret.refreshToken).toBeTruthy();
     const test = await api.core.connections.test(connection.id, { actor: 'cli' });
