@@ -115,7 +115,13 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
     connections.setCredentialSource('oauth2', oauthSource);
     connections.setCredentialSource('device', oauthSource);
     const signin = new SignInManager({ connections, catalog, servers, clock: ports.clock, receiver: options.receiver ?? loopbackReceiver, deepLinks: options.deepLinks ?? false });
-    const scheduler = options.scheduler === false ? undefined : new RefreshScheduler({ connections, tokens, clock: ports.clock, ...(options.scheduler ?? {}) });
+    const lifecycle = settings.Sophon.Lifecycle;
+    const fromSettings = {
+      ...(lifecycle?.RefreshMarginSeconds !== undefined ? { marginMs: lifecycle.RefreshMarginSeconds * 1000 } : {}),
+      ...(lifecycle?.JitterSeconds !== undefined ? { jitterMs: lifecycle.JitterSeconds * 1000 } : {}),
+      ...(lifecycle?.MaxRefreshesInFlight !== undefined ? { maxInFlight: lifecycle.MaxRefreshesInFlight } : {}),
+    };
+    const scheduler = options.scheduler === false ? undefined : new RefreshScheduler({ connections, tokens, clock: ports.clock, ...fromSettings, ...(options.scheduler ?? {}) });
     const core = new SophonCore(paths, settings, catalog, vault, audit, connections, lock, ports, { servers, signin, tokens, ...(scheduler ? { scheduler } : {}) });
     core.onDispose(() => signin.dispose());
     if (scheduler) {

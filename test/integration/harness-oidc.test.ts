@@ -219,6 +219,13 @@ describe('oidc-server harness', () => {
     expect(server.counters.token).toBe(3);
     expect(server.counters.tokenByGrantType).toEqual({ authorization_code: 1, refresh_token: 2 });
     expect(server.tokenRequests.at(-1)).toEqual({ grantType: 'refresh_token', status: 400, error: 'invalid_grant', injected: false });
+
+    const revoked = await fetch(meta.revocation_endpoint, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: server.clientId, token: tokens.access_token!, token_type_hint: 'access_token' }),
+    });
+    expect(revoked.status).toBe(200);
+    expect(server.counters.revocation).toBe(1);
   });
 });
 

@@ -5,8 +5,8 @@ import type { Clock, TimerHandle } from '../ports.ts';
 import type { TokenManager } from './token-manager.ts';
 
 export interface SchedulerOptions {
-  readonly connections: ConnectionService;
-  readonly tokens: TokenManager;
+  readonly connections: Pick<ConnectionService, 'list' | 'onChange'>;
+  readonly tokens: Pick<TokenManager, 'refresh'>;
   readonly clock: Clock;
   /** Refresh this long before expiry. */
   readonly marginMs?: number;
@@ -88,8 +88,20 @@ export class RefreshScheduler {
     // Metadata updates (last used, last test) do not move the refresh time.
     if (this.expiries.get(connection.id) === connection.expiresAt && this.versions.has(connection.id)) return;
     this.expiries.set(connection.id, connection.expiresAt as number);
-    const jitter = Math.random() * this.jitterMs;
-    this.push({ id: connection.id, due: (connection.expiresAt as number) - this.marginMs - jitter, version: this.bump(connection.id), failures: 0 });
+    this.push({ id: connection.id, due: this.dueFor(connection.expiresAt as number), version: this.bump(connection.id), failures: 0 });
+  }
+
+  /**
+   * `margin` before expiry, minus a random jitter so that many connections spread out.
+   * Never more than half the remaining lifetime, so short-lived tokens are not refreshed
+   * back to back.
+   */
+  private dueFor(expiresAt: number): number {
+    const remaining = expiresAt - this.options.clock.now();
+    if (remaining <= 0) return this.options.clock.now();
+    const lead = Math.min(this.marginMs, remaining / 2);
+    const jitter = Math.random() * Math.min(this.jitterMs, lead / 2);
+    return expiresAt - lead - jitter;
   }
 
   private bump(id: string): number {
