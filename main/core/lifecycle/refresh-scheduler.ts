@@ -55,7 +55,7 @@ export class RefreshScheduler {
   constructor(private readonly options: SchedulerOptions) {
     this.marginMs = options.marginMs ?? 5 * 60_000;
     this.jitterMs = options.jitterMs ?? 60_000;
-    this.maxInFlight = options.maxInFlight ?? 8;
+    this.maxInFlight = options.maxInFlight ?? 32;
     this.retryMs = options.retryMs ?? 30_000;
   }
 
