@@ -2,6 +2,7 @@ import { Broker, openCore, type CoreOptions, type SophonCore } from '../core/ind
 import { Dispatcher } from './dispatch.ts';
 import { foundationHandlers } from './handlers/foundation.ts';
 import { brokerHandlers } from './handlers/broker.ts';
+import { oauthHandlers } from './handlers/oauth.ts';
 
 export interface HostApi {
   readonly core: SophonCore;
@@ -26,6 +27,7 @@ export async function openHostApi(options: CoreOptions): Promise<HostApi> {
       if (change.type === 'tokens') dispatcher.publish('broker.changed', { activeTokens: change.active });
       else dispatcher.publish('skills.changed', { id: change.skill });
     });
+    dispatcher.register(oauthHandlers(core, dispatcher));
     return { core, dispatcher, broker, dispose: () => core.dispose() };
   } catch (error) {
     await core.dispose();

@@ -17,12 +17,20 @@ async function fsyncDir(dir: string): Promise<void> {
  * new file whole: temp file, fsync, rename, fsync of the directory. With `backup`, the
  * file being replaced is kept there first (a hard link, so it costs no copy).
  */
-export async function atomicWrite(path: string, data: Uint8Array | string, options: { backup?: string; mode?: number } = {}): Promise<void> {
+export async function atomicWrite(path: string, data: Uint8Array | string | readonly Buffer[], options: { backup?: string; mode?: number } = {}): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tmp, 'wx', options.mode ?? 0o600);
   try {
-    await handle.writeFile(data);
+    if (Array.isArray(data)) {
+      let pending: readonly Buffer[] = data;
+      while (pending.length > 0) {
+        const { bytesWritten } = await handle.writev(pending as Buffer[]);
+        pending = skipWritten(pending, bytesWritten);
+      }
+    } else {
+      await handle.writeFile(data as Uint8Array | string);
+    }
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => undefined);
@@ -47,6 +55,20 @@ export async function atomicWrite(path: string, data: Uint8Array | string, optio
     throw error;
   }
   await fsyncDir(dir);
+}
+
+function skipWritten(buffers: readonly Buffer[], written: number): Buffer[] {
+  const rest: Buffer[] = [];
+  let skip = written;
+  for (const buffer of buffers) {
+    if (skip >= buffer.length) {
+      skip -= buffer.length;
+      continue;
+    }
+    rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+    skip = 0;
+  }
+  return rest;
 }
 
 export async function readIfExists(path: string): Promise<Buffer | undefined> {

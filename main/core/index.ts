@@ -24,3 +24,10 @@ export { SkillManifest, Grant, CredentialGrant, grantOf, grantHash, grantExcess,
 export { SkillRegistry, SkillApproval, parseSkillManifest, approvalKey, type SkillRecord, type SkillStatus } from './broker/skill-registry.ts';
 export { tokenId, BROKER_TOKEN_PREFIX, type TokenRecord } from './broker/token-store.ts';
 export { RUNTIME_KEY_FILE, BROKER_INFO_FILE } from './broker/runtime-key.ts';
+export { OAuthServers, oauthClientKey, type OAuthClientConfig } from './auth/oauth-server.ts';
+export { SignInManager, DEEP_LINK_REDIRECT, ATTEMPT_TTL_MS, type SignInRequest, type SignInStarted, type SignInEvent, type SignInStatus } from './auth/signin-manager.ts';
+export { loopbackReceiver } from './auth/loopback-receiver.ts';
+export { revokeConnection } from './auth/revoke.ts';
+export { tokenSecret, type OAuthSecret } from './auth/token-response.ts';
+export { TokenManager, needsReauth, type AccessToken, type CustomRefresher } from './lifecycle/token-manager.ts';
+export { RefreshScheduler, type SchedulerOptions } from './lifecycle/refresh-scheduler.ts';

@@ -118,7 +118,7 @@ export class ConnectionCache {
     for (const value of [material.token, material.password]) if (value !== undefined) values.add(value);
     for (const value of Object.values(attached.headers)) values.add(value.replace(/^(Bearer|Basic|token|Token)\s+/, ''));
     for (const [, value] of attached.query) values.add(value);
-    const expiresAt = connection.expiresAt;
+    const expiresAt = stored?.type === 'oauth' ? (stored.expiresAt ?? connection.expiresAt) : connection.expiresAt;
     const now = this.clock.now();
     const validUntil = expiresAt === undefined ? Number.POSITIVE_INFINITY : Math.max(expiresAt - EXPIRY_MARGIN_MS, now + 5_000);
     const live: LiveCredential = { headers: attached.headers, query: attached.query, needles: redactionNeedles(values), validUntil };

@@ -1,9 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { SophonError } from '../errors.ts';
 import { atomicWrite } from '../fs-atomic.ts';
 import type { KeyProtector } from '../ports.ts';
-import { decodeRecords, decryptBody, encodeRecords, encodeVaultFile, parseVaultFile, type VaultHeader } from './format.ts';
+import {
+  assembleVaultFile,
+  decodeLines,
+  decryptSegments,
+  deriveKeys,
+  encryptSegment,
+  parseVaultFile,
+  recordLine,
+  segmentOf,
+  type Segment,
+  type VaultHeader,
+  type VaultKeys,
+} from './format.ts';
 import type { ICredentialVault, ProtectorResolver, Unsubscribe, VaultChange, VaultHealth, VaultOp } from './types.ts';
 
 interface Pending {
@@ -18,27 +31,33 @@ export interface LocalVaultOptions {
   readonly protectors: ProtectorResolver;
 }
 
+/** Segments in a new vault: small enough to re-encrypt cheaply at 10,000 connections. */
+const SEGMENTS = 64;
+
 /**
- * The local file backend: one AES-256-GCM file, rewritten atomically on every change.
- * Writes that arrive while one is in flight are committed together in the next write
- * (group commit); each caller's promise resolves only once its change is on disk, and
- * memory changes only after the disk did, so a failed write loses nothing.
+ * The local file backend: one file of AES-256-GCM segments, rewritten atomically on
+ * every change. Writes that arrive while one is in flight are committed together in the
+ * next write (group commit); each caller's promise resolves only once its change is on
+ * disk. A failed write is undone in memory, so what callers see is what is on disk.
  */
 export class LocalFileVault implements ICredentialVault {
-  private records: Map<string, string>;
   private queue: Pending[] = [];
   private writing = false;
   private closed = false;
   private readonly listeners = new Set<(change: VaultChange) => void>();
+  private count: number;
 
   private constructor(
     private readonly options: LocalVaultOptions,
     private readonly headerBytes: Buffer,
-    private readonly dataKey: Buffer,
+    private readonly keys: VaultKeys,
     private readonly protector: KeyProtector,
-    records: Map<string, string>,
+    /** Per segment: key → record line. */
+    private readonly buckets: Map<string, string>[],
+    /** Per segment: its current ciphertext, reused until the segment changes. */
+    private readonly sealed: Segment[],
   ) {
-    this.records = records;
+    this.count = buckets.reduce((n, b) => n + b.size, 0);
   }
 
   /** Opens vault.enc, or creates an empty one when there is none. Never overwrites a file it cannot open. */
@@ -51,34 +70,49 @@ export class LocalFileVault implements ICredentialVault {
         throw new SophonError('VAULT_LOCKED', `cannot read ${options.file} (${(error as Error).message}) — check its permissions with \`sophon doctor\``, { cause: error });
       }
     }
+    await removeStaleTemps(options.file);
     if (!bytes) return LocalFileVault.create(options);
     const parsed = parseVaultFile(bytes);
     const protector = await options.protectors.forExisting(parsed.header.protector);
     const dataKey = await protector.unseal(parsed.header.protector, { vaultId: parsed.header.vaultId });
-    const records = decodeRecords(decryptBody(parsed, dataKey));
-    return new LocalFileVault(options, Buffer.from(parsed.headerBytes), dataKey, protector, records);
+    const keys = deriveKeys(dataKey, parsed.header.vaultId);
+    dataKey.fill(0);
+    const plaintexts = decryptSegments(parsed, keys);
+    const buckets = plaintexts.map((plain, number) => {
+      const bucket = new Map<string, string>();
+      decodeLines(plain, bucket);
+      for (const key of bucket.keys()) {
+        if (segmentOf(key, parsed.header.segments) !== number) throw new SophonError('VAULT_TAMPERED', 'vault.enc holds a record in the wrong segment — it was not changed; restore config/vault.enc.bak');
+      }
+      return bucket;
+    });
+    const sealed = parsed.segments.map((s) => ({ iv: Buffer.from(s.iv), tag: Buffer.from(s.tag), body: Buffer.from(s.body) }));
+    return new LocalFileVault(options, Buffer.from(parsed.headerBytes), keys, protector, buckets, sealed);
   }
 
   private static async create(options: LocalVaultOptions): Promise<LocalFileVault> {
     const protector = await options.protectors.forNewVault();
     const vaultId = randomBytes(16).toString('hex');
     const dataKey = randomBytes(32);
-    const sealed = await protector.seal(dataKey, { vaultId });
-    const header: VaultHeader = { format: 'sophon-vault', version: 1, vaultId, cipher: 'aes-256-gcm', protector: sealed };
+    const sealedKey = await protector.seal(dataKey, { vaultId });
+    const header: VaultHeader = { format: 'sophon-vault', version: 1, vaultId, cipher: 'aes-256-gcm', segments: SEGMENTS, protector: sealedKey };
     const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-    const vault = new LocalFileVault(options, headerBytes, dataKey, protector, new Map());
-    await atomicWrite(options.file, encodeVaultFile(headerBytes, dataKey, ''), { mode: 0o600 });
-    return vault;
+    const keys = deriveKeys(dataKey, vaultId);
+    dataKey.fill(0);
+    const buckets = Array.from({ length: SEGMENTS }, () => new Map<string, string>());
+    const sealed = buckets.map((_, number) => encryptSegment(keys, headerBytes, number, ''));
+    await atomicWrite(options.file, assembleVaultFile(keys, headerBytes, sealed), { mode: 0o600 });
+    return new LocalFileVault(options, headerBytes, keys, protector, buckets, sealed);
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
     this.assertOpen();
-    const json = this.records.get(key);
-    return json === undefined ? undefined : (JSON.parse(json) as T);
+    const line = this.bucketOf(key).get(key);
+    return line === undefined ? undefined : (JSON.parse(line.slice(line.indexOf('\t') + 1)) as T);
   }
 
   has(key: string): boolean {
-    return this.records.has(key);
+    return this.bucketOf(key).has(key);
   }
 
   put(key: string, value: unknown): Promise<void> {
@@ -86,7 +120,7 @@ export class LocalFileVault implements ICredentialVault {
   }
 
   async delete(key: string): Promise<boolean> {
-    if (!this.records.has(key)) return false;
+    if (!this.has(key)) return false;
     await this.batch([{ type: 'delete', key }]);
     return true;
   }
@@ -106,7 +140,7 @@ export class LocalFileVault implements ICredentialVault {
 
   list(prefix: string): string[] {
     const keys: string[] = [];
-    for (const key of this.records.keys()) if (key.startsWith(prefix)) keys.push(key);
+    for (const bucket of this.buckets) for (const key of bucket.keys()) if (key.startsWith(prefix)) keys.push(key);
     return keys.sort();
   }
 
@@ -122,7 +156,7 @@ export class LocalFileVault implements ICredentialVault {
       protector: this.protector.kind,
       strength: this.protector.strength,
       protectorDescription: this.protector.describe(),
-      records: this.records.size,
+      records: this.count,
     };
   }
 
@@ -130,8 +164,13 @@ export class LocalFileVault implements ICredentialVault {
   async dispose(): Promise<void> {
     while (this.writing || this.queue.length > 0) await new Promise((r) => setImmediate(r));
     this.closed = true;
-    this.dataKey.fill(0);
+    this.keys.enc.fill(0);
+    this.keys.mac.fill(0);
     this.listeners.clear();
+  }
+
+  private bucketOf(key: string): Map<string, string> {
+    return this.buckets[segmentOf(key, this.buckets.length)] as Map<string, string>;
   }
 
   private async drain(): Promise<void> {
@@ -140,19 +179,32 @@ export class LocalFileVault implements ICredentialVault {
       while (this.queue.length > 0) {
         const group = this.queue;
         this.queue = [];
-        const next = new Map(this.records);
+        const undo: Array<{ key: string; line: string | undefined }> = [];
+        const dirty = new Set<number>();
         const changes: VaultChange[] = [];
         for (const pending of group) {
           for (const op of pending.ops) {
-            if (op.type === 'put') next.set(op.key, JSON.stringify(op.value));
-            else next.delete(op.key);
+            const number = segmentOf(op.key, this.buckets.length);
+            const bucket = this.buckets[number] as Map<string, string>;
+            undo.push({ key: op.key, line: bucket.get(op.key) });
+            if (op.type === 'put') bucket.set(op.key, recordLine(op.key, JSON.stringify(op.value)));
+            else bucket.delete(op.key);
+            dirty.add(number);
             changes.push({ type: op.type, key: op.key });
           }
         }
+        const next = [...this.sealed];
+        for (const number of dirty) {
+          next[number] = encryptSegment(this.keys, this.headerBytes, number, [...(this.buckets[number] as Map<string, string>).values()].join('\n'));
+        }
         try {
-          const bytes = encodeVaultFile(this.headerBytes, this.dataKey, encodeRecords(next));
-          await atomicWrite(this.options.file, bytes, { backup: this.options.backup, mode: 0o600 });
+          await atomicWrite(this.options.file, assembleVaultFile(this.keys, this.headerBytes, next), { backup: this.options.backup, mode: 0o600 });
         } catch (error) {
+          for (const { key, line } of undo.reverse()) {
+            const bucket = this.bucketOf(key);
+            if (line === undefined) bucket.delete(key);
+            else bucket.set(key, line);
+          }
           const failure = new SophonError(
             'VAULT_LOCKED',
             `could not save vault.enc (${(error as Error).message}) — the change was not saved and nothing stored was lost; free disk space or fix permissions, then retry`,
@@ -161,7 +213,8 @@ export class LocalFileVault implements ICredentialVault {
           for (const pending of group) pending.reject(failure);
           continue;
         }
-        this.records = next;
+        for (const number of dirty) this.sealed[number] = next[number] as Segment;
+        this.count = this.buckets.reduce((n, b) => n + b.size, 0);
         for (const pending of group) pending.resolve();
         for (const change of changes) for (const listener of this.listeners) listener(change);
       }
@@ -173,6 +226,18 @@ export class LocalFileVault implements ICredentialVault {
   private assertOpen(): void {
     if (this.closed) throw closedError();
   }
+}
+
+/** Temp files a killed writer left behind (never the vault or its backup). */
+async function removeStaleTemps(file: string): Promise<void> {
+  const dir = dirname(file);
+  const stem = basename(file);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((name) => name.endsWith('.tmp') && (name.startsWith(`.${stem}.`) || name.startsWith(`${stem}.bak.`)))
+      .map((name) => unlink(join(dir, name)).catch(() => undefined)),
+  );
 }
 
 function closedError(): SophonError {
