@@ -49,6 +49,9 @@ export class AuditLog {
   private seq: number;
   private prev: string;
   private headTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Lines from appendSoon() waiting for the end of this turn of the event loop. */
+  private soon: Array<{ event: AuditEvent; at: number }> = [];
+  private soonTimer: ReturnType<typeof setImmediate> | undefined;
 
   private constructor(
     private readonly file: string,
@@ -85,18 +88,48 @@ export class AuditLog {
   }
 
   append(event: AuditEvent): AuditEntry {
-    const entry: AuditEntry = { seq: this.seq + 1, ts: new Date(this.clock.now()).toISOString(), ...stripUndefined(event) };
-    const body = JSON.stringify({ ...entry, prev: this.prev });
-    const mac = this.mac(this.prev, body);
-    writeSync(this.fd, `${body.slice(0, -1)},"mac":"${mac}"}\n`);
-    this.seq = entry.seq;
-    this.prev = mac;
+    this.drainSoon();
+    const { entry, line } = this.chain(event, this.clock.now());
+    writeSync(this.fd, line);
     this.scheduleHead();
     return entry;
   }
 
+  /**
+   * Appends at the end of this turn of the event loop, together with the other lines
+   * queued in it: one write for many, for hot paths (the broker proxy writes a line per
+   * call). Order and timestamps are those of the calls; read, verify, append and dispose
+   * write queued lines first.
+   */
+  appendSoon(event: AuditEvent): void {
+    this.soon.push({ event, at: this.clock.now() });
+    this.soonTimer ??= setImmediate(() => this.drainSoon());
+  }
+
+  private drainSoon(): void {
+    if (this.soonTimer) clearImmediate(this.soonTimer);
+    this.soonTimer = undefined;
+    if (this.soon.length === 0) return;
+    const queued = this.soon;
+    this.soon = [];
+    let text = '';
+    for (const { event, at } of queued) text += this.chain(event, at).line;
+    writeSync(this.fd, text);
+    this.scheduleHead();
+  }
+
+  private chain(event: AuditEvent, at: number): { entry: AuditEntry; line: string } {
+    const entry: AuditEntry = { seq: this.seq + 1, ts: new Date(at).toISOString(), ...stripUndefined(event) };
+    const body = JSON.stringify({ ...entry, prev: this.prev });
+    const mac = this.mac(this.prev, body);
+    this.seq = entry.seq;
+    this.prev = mac;
+    return { entry, line: `${body.slice(0, -1)},"mac":"${mac}"}\n` };
+  }
+
   /** Newest first. */
   read(filter: { since?: number; skill?: string; connection?: string; action?: string; limit?: number; offset?: number } = {}): { entries: AuditEntry[]; total: number } {
+    this.drainSoon();
     const lines = readFileSync(this.file, 'utf8').split('\n').filter((line) => line.length > 0);
     const matched: AuditEntry[] = [];
     for (let i = lines.length - 1; i >= 0; i--) {
@@ -119,6 +152,7 @@ export class AuditLog {
   }
 
   verify(): AuditVerification {
+    this.drainSoon();
     const text = readFileSync(this.file, 'utf8');
     const lines = text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
@@ -161,6 +195,7 @@ export class AuditLog {
   }
 
   flush(): void {
+    this.drainSoon();
     if (this.headTimer) clearTimeout(this.headTimer);
     this.headTimer = undefined;
     this.writeHead();

@@ -83,6 +83,11 @@ export class Broker {
     if (!this.disposed) this.core.audit.append(event);
   }
 
+  /** For the proxy's hot path: written with the other lines of this event-loop turn. */
+  auditSoon(event: AuditEvent): void {
+    if (!this.disposed) this.core.audit.appendSoon(event);
+  }
+
   /** Mints a broker token for one skill, one tool call and its connection(s). */
   async mint(input: MintInput, ctx: MintContext): Promise<MintedToken> {
     const base = { actor: 'runtime' as const, action: 'broker.mint', skill: input.skill, tool: input.tool };

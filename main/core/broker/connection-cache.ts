@@ -9,7 +9,7 @@ import type { Clock } from '../ports.ts';
 import type { ICredentialVault } from '../vault/types.ts';
 import { upstreamBase, type UpstreamBase } from './proxy-path.ts';
 import type { RequestHeaderPlan } from './proxy-headers.ts';
-import { redactionNeedles } from './redact.ts';
+import { needleSet, type NeedleSet } from './redact.ts';
 
 /** Everything about a connection the proxy needs per call, except the credential. */
 export interface Route {
@@ -26,7 +26,7 @@ export interface Route {
 export interface LiveCredential {
   readonly headers: Readonly<Record<string, string>>;
   readonly query: ReadonlyArray<readonly [string, string]>;
-  readonly needles: readonly Buffer[];
+  readonly needles: NeedleSet;
   /** ms since the epoch after which it is fetched again (an OAuth access token nearing expiry). */
   readonly validUntil: number;
 }
@@ -121,7 +121,7 @@ export class ConnectionCache {
     const expiresAt = stored?.type === 'oauth' ? (stored.expiresAt ?? connection.expiresAt) : connection.expiresAt;
     const now = this.clock.now();
     const validUntil = expiresAt === undefined ? Number.POSITIVE_INFINITY : Math.max(expiresAt - EXPIRY_MARGIN_MS, now + 5_000);
-    const live: LiveCredential = { headers: attached.headers, query: attached.query, needles: redactionNeedles(values), validUntil };
+    const live: LiveCredential = { headers: attached.headers, query: attached.query, needles: needleSet(values), validUntil };
     // Only cache if nothing changed the connection meanwhile.
     if (this.routes.get(connection.id) === route) this.credentials.set(connection.id, live);
     return live;

@@ -1,16 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable, type Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createBrotliDecompress, createUnzip } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../connections/connection-service.ts';
 import { SophonError, isSophonError } from '../errors.ts';
 import type { Clock } from '../ports.ts';
 import { brokerStatusFor, type Broker } from './broker.ts';
 import type { LiveCredential, Route } from './connection-cache.ts';
-import { downstreamResponseHeaders, isTextLike, upstreamRequestHeaders } from './proxy-headers.ts';
-import { parseProxyTarget, rewriteLocation, upstreamPath, type ProxyTarget, type UpstreamBase } from './proxy-path.ts';
-import { RedactingStream, redactBuffer, redactString } from './redact.ts';
+import { upstreamRequestHeaders } from './proxy-headers.ts';
+import { parseProxyTarget, upstreamPath, type ProxyTarget, type UpstreamBase } from './proxy-path.ts';
+import { MidStreamError, Refusal, callUpstream, countedBody, type CallRecord } from './upstream-call.ts';
 import { bearer } from './runtime-key.ts';
 import { pathAllowed } from './skill-manifest.ts';
 import type { TokenConnection, TokenRecord } from './token-store.ts';
@@ -23,41 +20,13 @@ export interface ProxyDeps {
   readonly headersTimeoutMs: number;
 }
 
-/** A refusal: answered with a JSON error and audited with its reason. */
-export class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly extra: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-  }
-}
-
-interface CallRecord {
-  readonly method: string;
-  readonly started: number;
-  skill?: string;
-  tool?: string;
-  token?: string;
-  connection?: string;
-  service?: string;
-  host?: string;
-  path?: string;
-  bytesIn: number;
-  bytesOut: number;
-}
-
-/** Bodies up to this size with a known length are redacted in one piece and keep a Content-Length. */
-const SMALL_BODY = 256 * 1024;
-
 /** Serves one `/proxy/<connection>/<path>` call. Never throws. */
 export async function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const call: CallRecord = { method: req.method ?? 'GET', started: performance.now(), bytesIn: 0, bytesOut: 0 };
-  const controller = new AbortController();
+  const call: CallRecord = { method: req.method ?? 'GET', started: performance.now(), bytesIn: 0, bytesOut: 0, gone: false };
   res.once('close', () => {
-    if (!res.writableFinished) controller.abort();
+    if (res.writableFinished) return;
+    call.gone = true;
+    call.onGone?.();
   });
   try {
     const record = authenticate(deps, req, call);
@@ -72,10 +41,39 @@ export async function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: Serv
     call.host = base.host;
     call.path = `${base.path}${target.path}`.slice(0, 300);
     checkGrant(record, granted, target, call);
-    const ctx: RequestContext = { actor: 'skill', skill: record.skill, tool: record.tool };
-    const live = await liveCredential(deps, route, ctx, controller.signal);
-    route = live.route;
-    await forward(deps, req, res, { route, base, target, credential: live.credential, call, signal: controller.signal });
+    let credential = route.connection.state === 'needs_reauth' ? undefined : cache.cachedCredential(granted.connectionId);
+    if (!credential) {
+      const live = await liveCredential(deps, route, { actor: 'skill', skill: record.skill, tool: record.tool }, call);
+      route = live.route;
+      credential = live.credential;
+    }
+    const headers = upstreamRequestHeaders(req.rawHeaders, route.headerPlan, credential.headers);
+    const length = req.headers['content-length'];
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    if (!hasBody) delete headers['content-length'];
+    const queryNames = route.queryNames;
+    const current = route;
+    let status: number;
+    try {
+      status = await callUpstream(
+        deps.agent,
+        { base, path: upstreamPath(base, target, buildQuery(target.query, queryNames, credential.query)), headers, body: hasBody ? countedBody(req, call) : null, headersTimeoutMs: deps.headersTimeoutMs },
+        res,
+        {
+          serviceName: route.service.name,
+          needles: credential.needles,
+          allowSetCookie: route.service.broker.allowSetCookie,
+          bases: route.bases,
+          connectionSegment: target.connection,
+          stripQuery: (location) => stripQuery(location, queryNames),
+          onUnauthorized: () => cache.invalidate(current.connection.id, current.connection),
+        },
+        call,
+      );
+    } catch (error) {
+      throw error instanceof Refusal || error instanceof MidStreamError ? error : upstreamFailure(error, base, route);
+    }
+    audited(deps, call, status);
   } catch (error) {
     refuse(deps, req, res, call, error);
   }
@@ -135,7 +133,7 @@ function needsReauth(route: Route): SophonError {
 }
 
 /** The connection's credential; a connection needing re-auth is refused at once, or after waiting up to ReauthHoldSeconds for the user. */
-async function liveCredential(deps: ProxyDeps, first: Route, ctx: RequestContext, signal: AbortSignal): Promise<{ route: Route; credential: LiveCredential }> {
+async function liveCredential(deps: ProxyDeps, first: Route, ctx: RequestContext, call: CallRecord): Promise<{ route: Route; credential: LiveCredential }> {
   const cache = deps.broker.cache;
   let route = first;
   for (let attempt = 0; ; attempt++) {
@@ -147,7 +145,7 @@ async function liveCredential(deps: ProxyDeps, first: Route, ctx: RequestContext
       if (!(isSophonError(error) && error.code === 'NEEDS_REAUTH')) throw error;
       const reauth = route.connection.state === 'needs_reauth' ? error : needsReauth(route);
       if (attempt > 0 || deps.reauthHoldMs === 0) throw reauthRefusal(route, reauth);
-      if (!(await waitForReconnect(deps, route.connection.id, signal))) throw reauthRefusal(route, reauth);
+      if (!(await waitForReconnect(deps, route.connection.id, call))) throw reauthRefusal(route, reauth);
       route = cache.cachedRoute(route.connection.id) ?? (await cache.loadRoute(route.connection.id));
     }
   }
@@ -158,15 +156,14 @@ function reauthRefusal(route: Route, error: SophonError): Refusal {
   return new Refusal(424, 'NEEDS_REAUTH', error.message, { connection: c.id, service: c.service, label: c.label });
 }
 
-function waitForReconnect(deps: ProxyDeps, id: string, signal: AbortSignal): Promise<boolean> {
+function waitForReconnect(deps: ProxyDeps, id: string, call: CallRecord): Promise<boolean> {
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
       unsubscribe();
       deps.clock.clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      call.onGone = undefined;
       resolve(ok);
     };
-    const onAbort = () => done(false);
     const unsubscribe = deps.broker.core.connections.onChange((change) => {
       if (change.connection.id !== id) return;
       if (change.type === 'removed') done(false);
@@ -174,130 +171,9 @@ function waitForReconnect(deps: ProxyDeps, id: string, signal: AbortSignal): Pro
     });
     const timer = deps.clock.setTimeout(() => done(false), deps.reauthHoldMs);
     timer.unref?.();
-    signal.addEventListener('abort', onAbort, { once: true });
+    if (call.gone) done(false);
+    else call.onGone = () => done(false);
   });
-}
-
-interface Forward {
-  readonly route: Route;
-  readonly base: UpstreamBase;
-  readonly target: ProxyTarget;
-  readonly credential: LiveCredential;
-  readonly call: CallRecord;
-  readonly signal: AbortSignal;
-}
-
-async function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, f: Forward): Promise<void> {
-  const { route, base, target, credential, call } = f;
-  const headers = upstreamRequestHeaders(req.rawHeaders, route.headerPlan, credential.headers);
-  const path = upstreamPath(base, target, buildQuery(target.query, route.queryNames, credential.query));
-  const length = req.headers['content-length'];
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-  if (!hasBody) delete headers['content-length'];
-  let upstream: Dispatcher.ResponseData;
-  try {
-    upstream = await deps.agent.request({
-      origin: base.origin,
-      path,
-      method: call.method as Dispatcher.HttpMethod,
-      headers,
-      body: hasBody ? Readable.from(counted(req, call)) : null,
-      signal: f.signal,
-      headersTimeout: deps.headersTimeoutMs,
-    });
-  } catch (error) {
-    throw upstreamFailure(error, base, route);
-  }
-  const { statusCode: status, body } = upstream;
-  const needles = credential.needles;
-  let location: string | undefined;
-  const rawLocation = upstream.headers['location'];
-  if (rawLocation !== undefined && status >= 300 && status < 400) {
-    const value = Array.isArray(rawLocation) ? (rawLocation[0] ?? '') : rawLocation;
-    const rewritten = rewriteLocation(value, `${base.origin}${path}`, route.bases, target.connection);
-    if (rewritten === undefined) {
-      discard(body);
-      throw new Refusal(502, 'BROKER_DENIED', `${route.service.name} redirected to ${hostOf(value, base.origin)}, which is not one of its API hosts — the broker does not follow it`);
-    }
-    location = redactString(stripQuery(rewritten, route.queryNames), needles);
-  }
-  if (status === 401) deps.broker.cache.invalidate(route.connection.id, route.connection);
-
-  const noBody = call.method === 'HEAD' || status === 204 || status === 304;
-  const plan = { allowSetCookie: route.service.broker.allowSetCookie, needles, ...(location !== undefined ? { location } : {}) };
-  if (noBody || needles.length === 0 || !isTextLike(upstream.headers['content-type'])) {
-    res.writeHead(status, downstreamResponseHeaders(upstream.headers, { ...plan, rewritingBody: false }));
-    await send(body, [], res, call);
-    return audited(deps, call, status);
-  }
-  const coding = String(upstream.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  const declared = Number(upstream.headers['content-length'] ?? Number.NaN);
-  if (coding === 'identity' && declared <= SMALL_BODY) {
-    let whole: ArrayBuffer;
-    try {
-      whole = await body.arrayBuffer();
-    } catch (error) {
-      throw Object.assign(error as Error, { midStream: true });
-    }
-    const out = redactBuffer(Buffer.from(whole), needles);
-    const outHeaders = downstreamResponseHeaders(upstream.headers, { ...plan, rewritingBody: true });
-    outHeaders['content-length'] = out.length;
-    res.writeHead(status, outHeaders);
-    call.bytesOut = out.length;
-    res.end(out);
-    return audited(deps, call, status);
-  }
-  const decoder = decoderFor(coding);
-  if (decoder === null) {
-    discard(body);
-    throw new Refusal(502, 'BROKER_DENIED', `${route.service.name} sent a text body with content-encoding "${coding}", which the broker cannot inspect for credentials — not passed on`);
-  }
-  res.writeHead(status, downstreamResponseHeaders(upstream.headers, { ...plan, rewritingBody: true }));
-  await send(body, [...(decoder ? [decoder] : []), new RedactingStream(needles)], res, call);
-  audited(deps, call, status);
-}
-
-/** Drops an upstream body we will not pass on, without an unhandled error. */
-function discard(body: Readable): void {
-  body.on('error', () => undefined);
-  body.destroy();
-}
-
-async function* counted(req: IncomingMessage, call: CallRecord): AsyncGenerator<Buffer> {
-  for await (const chunk of req) {
-    call.bytesIn += (chunk as Buffer).length;
-    yield chunk as Buffer;
-  }
-}
-
-async function send(body: Readable, stages: Transform[], res: ServerResponse, call: CallRecord): Promise<void> {
-  const last: Readable = stages.length > 0 ? (stages[stages.length - 1] as Transform) : body;
-  const done = pipeline([body, ...stages, res]);
-  last.on('data', (chunk: Buffer) => {
-    call.bytesOut += chunk.length;
-  });
-  try {
-    await done;
-  } catch (error) {
-    (error as { midStream?: boolean }).midStream = true;
-    throw error;
-  }
-}
-
-/** undefined = no decoding needed; null = cannot decode. */
-function decoderFor(coding: string): Transform | undefined | null {
-  switch (coding) {
-    case 'identity':
-      return undefined;
-    case 'gzip':
-    case 'x-gzip':
-    case 'deflate':
-      return createUnzip();
-    case 'br':
-      return createBrotliDecompress();
-    default:
-      return null;
-  }
 }
 
 /** The skill's query minus any parameter the credential is attached under, then the credential's. */
@@ -325,14 +201,6 @@ function stripQuery(location: string, drop: ReadonlySet<string>): string {
   return query === '' ? location.slice(0, q) : `${location.slice(0, q)}?${query}`;
 }
 
-function hostOf(location: string, origin: string): string {
-  try {
-    return new URL(location, origin).host || 'another host';
-  } catch {
-    return 'an unparsable location';
-  }
-}
-
 function upstreamFailure(error: unknown, base: UpstreamBase, route: Route): Error {
   if (error instanceof Refusal || isSophonError(error)) return error;
   const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
@@ -349,7 +217,7 @@ function upstreamFailure(error: unknown, base: UpstreamBase, route: Route): Erro
 }
 
 function audited(deps: ProxyDeps, call: CallRecord, status: number): void {
-  deps.broker.audit({
+  deps.broker.auditSoon({
     actor: 'skill',
     action: 'broker.call',
     ...(call.skill ? { skill: call.skill } : {}),
@@ -379,9 +247,9 @@ function refuse(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, call
   let refusal: Refusal;
   if (error instanceof Refusal) refusal = error;
   else if (isSophonError(error)) refusal = new Refusal(brokerStatusFor(error.code), error.code, error.message);
-  else if ((error as { midStream?: boolean })?.midStream) refusal = new Refusal(502, 'NETWORK_ERROR', `the transfer broke off (${(error as Error).message})`);
+  else if (error instanceof MidStreamError) refusal = new Refusal(502, 'NETWORK_ERROR', error.message);
   else refusal = new Refusal(500, 'INTERNAL', `the broker failed: ${(error as Error)?.message ?? String(error)}`);
-  deps.broker.audit({
+  deps.broker.auditSoon({
     actor: 'skill',
     action: 'broker.call',
     ...(call.skill ? { skill: call.skill } : {}),

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { redactString } from './redact.ts';
+import { redactHeader, type NeedleSet } from './redact.ts';
 
 /** RFC 9110 §7.6.1: connection-specific headers, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
@@ -86,7 +86,7 @@ function acceptEncoding(rawHeaders: readonly string[]): string | undefined {
 
 export interface ResponseHeaderPlan {
   readonly allowSetCookie: boolean;
-  readonly needles: readonly Buffer[];
+  readonly needles: NeedleSet;
   /** The body is rewritten (redacted, decoded): its length and coding change. */
   readonly rewritingBody: boolean;
   /** A replacement Location (redirect into the proxy), or undefined to keep none. */
@@ -99,13 +99,14 @@ export function downstreamResponseHeaders(headers: IncomingHttpHeaders | Record<
   const connection = headers['connection'];
   if (typeof connection === 'string') for (const token of connection.split(',')) listed.add(token.trim().toLowerCase());
   const out: OutgoingHttpHeaders = {};
-  for (const [rawName, value] of Object.entries(headers)) {
+  for (const rawName in headers) {
+    const value = headers[rawName];
     if (value === undefined) continue;
     const name = rawName.toLowerCase();
     if (RESPONSE_DROP.has(name) || listed.has(name) || name === 'location') continue;
     if (name === 'set-cookie' && !plan.allowSetCookie) continue;
     if (plan.rewritingBody && (name === 'content-length' || name === 'content-encoding' || name === 'content-md5' || name === 'digest' || name === 'content-digest')) continue;
-    out[name] = Array.isArray(value) ? value.map((v) => redactString(v, plan.needles)) : redactString(value, plan.needles);
+    out[name] = Array.isArray(value) ? value.map((v) => redactHeader(v, plan.needles)) : redactHeader(value, plan.needles);
   }
   if (plan.location !== undefined) out['location'] = plan.location;
   return out;

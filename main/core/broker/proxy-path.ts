@@ -45,10 +45,14 @@ function fullyDecoded(segment: string): string | undefined {
   return current;
 }
 
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
 /** Checks one relative path; returns the problem, or undefined when it stays inside the base. */
 export function pathProblem(path: string): string | undefined {
   if (!path.startsWith('/')) return 'the path must start with "/"';
   if (!PATH_CHARS.test(path)) return 'the path holds characters that must be percent-encoded (spaces, backslashes, control or non-ASCII characters)';
+  // Without escapes the only way out is a literal dot segment (the common case, checked cheaply).
+  if (!path.includes('%')) return DOT_SEGMENT.test(path) ? 'the path holds a "." or ".." segment: it could leave the service\'s base URL' : undefined;
   if (BAD_ESCAPE.test(path)) return 'the path holds a malformed %-escape';
   for (const segment of path.split('/')) {
     const decoded = fullyDecoded(segment);
@@ -64,6 +68,7 @@ export function pathProblem(path: string): string | undefined {
 
 /** RFC 3986 §6.2.2.1-2: decode unreserved escapes, upper-case the others. */
 export function canonicalPath(path: string): string {
+  if (!path.includes('%')) return path;
   return path
     .replace(UNRESERVED_ESCAPE, (escape) => String.fromCharCode(Number.parseInt(escape.slice(1), 16)))
     .replace(/%[0-9a-f]{2}/gi, (escape) => escape.toUpperCase());
@@ -125,9 +130,11 @@ export function upstreamBase(url: string): UpstreamBase {
 export function upstreamPath(base: UpstreamBase, target: Pick<ProxyTarget, 'path'>, query: string): string {
   const path = `${base.path}${target.path}`;
   // Belt and braces: the WHATWG parser resolves every dot-segment encoding it knows.
-  const resolved = new URL(path, 'http://base.invalid').pathname;
-  if (resolved !== base.path && !resolved.startsWith(`${base.path}/`)) {
-    throw new Error(`resolved path left the base: ${resolved}`);
+  if (path.includes('%') || path.includes('/.')) {
+    const resolved = new URL(path, 'http://base.invalid').pathname;
+    if (resolved !== base.path && !resolved.startsWith(`${base.path}/`)) {
+      throw new Error(`resolved path left the base: ${resolved}`);
+    }
   }
   return query === '' ? path : `${path}?${query}`;
 }

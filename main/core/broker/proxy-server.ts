@@ -75,6 +75,7 @@ export async function startBroker(core: SophonCore, options: StartBrokerOptions 
     ...(ca ? { connect: { ca } } : {}),
   });
   let port = 0;
+  let hosts = allowedHosts(0);
   const deps: ProxyDeps = {
     broker,
     agent,
@@ -84,7 +85,7 @@ export async function startBroker(core: SophonCore, options: StartBrokerOptions 
   };
 
   const server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 30_000 }, (req, res) => {
-    if (!hostAllowed(req.headers.host, port)) {
+    if (!hostAllowed(req.headers.host, hosts)) {
       req.resume();
       sendJsonError(res, 421, 'BROKER_DENIED', `this is the Sophon broker on 127.0.0.1:${port}; requests for host "${String(req.headers.host).slice(0, 100)}" are refused — call http://127.0.0.1:${port}/proxy/<connection>/<path>`, {}, true);
       return;
@@ -108,6 +109,7 @@ export async function startBroker(core: SophonCore, options: StartBrokerOptions 
     server.listen(options.port ?? settings.Port, '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;
+  hosts = allowedHosts(port);
   const url = `http://127.0.0.1:${port}`;
   broker.setProxyUrl(`${url}/proxy`);
   const infoFile = join(core.paths.runDir, BROKER_INFO_FILE);
@@ -131,13 +133,13 @@ export async function startBroker(core: SophonCore, options: StartBrokerOptions 
   return { port, url, broker, runtimeKeyFile: join(core.paths.runDir, RUNTIME_KEY_FILE), dispose };
 }
 
-function hostAllowed(host: string | undefined, port: number): boolean {
-  if (host === undefined) return true;
-  const lower = host.toLowerCase();
-  for (const name of ['127.0.0.1', 'localhost', '[::1]']) {
-    if (lower === name || lower === `${name}:${port}`) return true;
-  }
-  return false;
+/** Host headers a request to this proxy may carry: anything else is DNS rebinding or a host override. */
+function allowedHosts(port: number): Set<string> {
+  return new Set(['127.0.0.1', 'localhost', '[::1]'].flatMap((name) => [name, `${name}:${port}`]));
+}
+
+function hostAllowed(host: string | undefined, allowed: ReadonlySet<string>): boolean {
+  return host === undefined || allowed.has(host) || allowed.has(host.toLowerCase());
 }
 
 /** /broker/mint, /broker/revoke, /broker/status: for agent runtimes holding the runtime key. */

@@ -85,6 +85,41 @@ function scan(buf: Buffer, needles: readonly Buffer[], safeEnd: number, pieces: 
   return pos;
 }
 
+/**
+ * The needles of one credential, as bytes for scanning bodies and as latin1 strings (one
+ * character per byte, as Node holds header values) for a cheap first look.
+ */
+export interface NeedleSet {
+  readonly bytes: readonly Buffer[];
+  readonly strings: readonly string[];
+  readonly shortest: number;
+}
+
+export function needleSet(values: Iterable<string>): NeedleSet {
+  const bytes = redactionNeedles(values);
+  return { bytes, strings: bytes.map((b) => b.toString('latin1')), shortest: bytes.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...bytes.map((b) => b.length)) };
+}
+
+/** Whether a latin1 string (a header value, a small body) holds any needle. */
+function mayHold(text: string, set: NeedleSet): boolean {
+  if (text.length < set.shortest) return false;
+  for (const needle of set.strings) if (text.includes(needle)) return true;
+  return false;
+}
+
+/** Redacts a header value (a latin1 string). */
+export function redactHeader(value: string, set: NeedleSet): string {
+  if (!mayHold(value, set)) return value;
+  const out = redactBuffer(Buffer.from(value, 'latin1'), set.bytes);
+  return out.toString('latin1');
+}
+
+/** Redacts a small whole body, looking first without allocating. */
+export function redactSmall(buf: Buffer, set: NeedleSet): Buffer {
+  if (buf.length < set.shortest || !mayHold(buf.toString('latin1'), set)) return buf;
+  return redactBuffer(buf, set.bytes);
+}
+
 /** Redacts a whole buffer. Returns the same buffer when nothing matched. */
 export function redactBuffer(buf: Buffer, needles: readonly Buffer[]): Buffer {
   if (needles.length === 0 || buf.length === 0) return buf;

@@ -40,6 +40,7 @@ export function runtimeKeyMatches(presented: string | undefined, key: string): b
 /** `Authorization: Bearer <value>` → value. */
 export function bearer(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
+  if (header.startsWith('Bearer ') && header.indexOf(' ', 7) < 0 && header.length > 7) return header.slice(7);
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
   return match?.[1];
 }

@@ -1,0 +1,190 @@
+// Issue 6: requests/s and p50/p99 latency at 50 connections, all on loopback with one load
+// generator (wrk): direct to a small upstream, through the Sophon broker proxy (`sophon
+// serve`, the real product path: token check, credential attach, redaction, audit line per
+// call), and through nginx doing the same header swap. Every server is its own process;
+// nginx runs one worker, like the proxy's one event loop.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 3);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
+const KEY = 'sk-bench-0123456789abcdef0123456789';
+
+interface Figures {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+const children: ChildProcess[] = [];
+
+function start(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return child;
+}
+
+function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, what: string): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${text}`)), 30_000);
+    child[stream]?.setEncoding('utf8').on('data', (d: string) => {
+      text += d;
+      const match = pattern.exec(text);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${text}`)));
+  });
+}
+
+function exec(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function toMs(value: string): number {
+  const match = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
+  if (!match) return Number.NaN;
+  const n = Number(match[1]);
+  return match[2] === 'us' ? n / 1000 : match[2] === 's' ? n * 1000 : n;
+}
+
+async function wrk(url: string, authorization: string, seconds: number): Promise<Figures> {
+  const result = await exec('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-H', `Authorization: ${authorization}`, url]);
+  if (result.code !== 0) throw new Error(`wrk failed: ${result.stderr}`);
+  const out = result.stdout;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p50 = toMs(/\n\s+50%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const p99 = toMs(/\n\s+99%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { rps, p50, p99, errors };
+}
+
+async function measure(name: string, url: string, authorization: string): Promise<Figures> {
+  const check = await fetch(url, { headers: { authorization } });
+  const body = await check.text();
+  if (check.status !== 200) throw new Error(`${name}: ${url} answered ${check.status}: ${body}`);
+  if (name === 'proxy' && body.includes(KEY)) throw new Error('the proxy leaked the key');
+  await wrk(url, authorization, WARMUP);
+  return wrk(url, authorization, SECONDS);
+}
+
+function nginxConfig(dir: string, port: number, upstreamPort: number): string {
+  return `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream backend { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location /proxy/bench/ {
+      proxy_pass http://backend/api/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host 127.0.0.1:${upstreamPort};
+      proxy_set_header Authorization "Bearer ${KEY}";
+      proxy_set_header Cookie "";
+    }
+  }
+}
+`;
+}
+
+export async function run(): Promise<void> {
+  const home = await mkdtemp(join(tmpdir(), 'sophon-bench-proxy-'));
+  const tsxRun = join(ROOT, 'bin', 'tsx-run.js');
+  const sophon = join(ROOT, 'bin', 'sophon.js');
+  try {
+    const upstream = start(process.execPath, [tsxRun, join(ROOT, 'bench', 'proxy', 'upstream.ts')], { BENCH_KEY: KEY });
+    const upstreamPort = Number((await waitFor(upstream, 'stdout', /(\d+)\n/, 'upstream'))[1]);
+
+    const env = { SOPHON_HOME: join(home, 'sophon'), SOPHON_VAULT_PASSPHRASE: 'bench passphrase', HOME: home };
+    await mkdir(join(env.SOPHON_HOME, 'connectors'), { recursive: true });
+    await mkdir(join(env.SOPHON_HOME, 'config'), { recursive: true });
+    await writeFile(join(env.SOPHON_HOME, 'connectors', 'bench.json'), JSON.stringify({ id: 'bench', name: 'Bench', category: 'other', auth: [{ type: 'api_key' }], api: { baseUrl: `http://127.0.0.1:${upstreamPort}/api` } }));
+    await writeFile(join(env.SOPHON_HOME, 'config', 'appsettings.json'), JSON.stringify({ Sophon: { Broker: { Port: 0, MaxTtlSeconds: 3600 } } }));
+    await writeFile(join(home, 'skill.json'), JSON.stringify({ id: 'bench', name: 'Bench', credentials: [{ ref: 'bench', methods: ['GET'], paths: ['/items'] }] }));
+    for (const [args, input] of [[['connect', 'add', 'bench'], KEY], [['skills', 'add', join(home, 'skill.json')]], [['skills', 'approve', 'bench']]] as Array<[string[], string?]>) {
+      const result = await exec(process.execPath, [sophon, ...args], { env, ...(input ? { input } : {}) });
+      if (result.code !== 0) throw new Error(`sophon ${args.join(' ')}: ${result.stderr}`);
+    }
+    // BENCH_PROF_DIR=dir writes a CPU profile of `sophon serve` there (open it in Chrome DevTools).
+    const prof = process.env['BENCH_PROF_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_PROF_DIR']] : [];
+    const serve = start(process.execPath, [...prof, sophon, 'serve'], env);
+    const proxyUrl = (await waitFor(serve, 'stderr', /broker proxy on (http:\/\/127\.0\.0\.1:\d+)\/proxy/, 'sophon serve'))[1]!;
+    const runtimeKey = (await readFile(join(env.SOPHON_HOME, 'run', 'runtime.key'), 'utf8')).trim();
+    const minted = await fetch(`${proxyUrl}/broker/mint`, { method: 'POST', headers: { authorization: `Bearer ${runtimeKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ skill: 'bench', tool: 'load', ttlSeconds: 3600 }) });
+    const { token } = (await minted.json()) as { token: string };
+
+    const nginxDir = join(home, 'nginx');
+    await mkdir(nginxDir);
+    const nginxPort = await freePort();
+    await writeFile(join(nginxDir, 'nginx.conf'), nginxConfig(nginxDir, nginxPort, upstreamPort));
+    start('nginx', ['-p', nginxDir, '-e', join(nginxDir, 'error.log'), '-c', join(nginxDir, 'nginx.conf')]);
+    for (let i = 0; i < 50; i++) {
+      if (await fetch(`http://127.0.0.1:${nginxPort}/proxy/bench/items`).then((r) => r.ok, () => false)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s (after ${WARMUP}s warm-up), small JSON upstream, ${process.platform} ${(await import('node:os')).cpus().length} cores`);
+    const direct = await measure('direct', `http://127.0.0.1:${upstreamPort}/api/items`, `Bearer ${KEY}`);
+    const nginx = await measure('nginx', `http://127.0.0.1:${nginxPort}/proxy/bench/items`, 'Bearer placeholder');
+    const proxy = await measure('proxy', `${proxyUrl}/proxy/bench/items`, `Bearer ${token}`);
+    const row = (name: string, f: Figures) => `${name.padEnd(8)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${f.p50.toFixed(2).padStart(6)} ms   p99 ${f.p99.toFixed(2).padStart(6)} ms${f.errors ? `   errors ${f.errors}` : ''}`;
+    console.log(row('direct', direct));
+    console.log(row('nginx', nginx));
+    console.log(row('proxy', proxy));
+    const ratio = proxy.rps / nginx.rps;
+    const added = proxy.p99 - direct.p99;
+    console.log(`proxy / nginx requests/s: ${ratio.toFixed(2)}x (target >= 1.00x) ${ratio >= 1 ? 'met' : 'MISSED'}`);
+    console.log(`proxy p99 added over direct: ${added.toFixed(2)} ms (target <= 1 ms) ${added <= 1 ? 'met' : 'MISSED'}`);
+    console.log(`nginx p99 added over direct: ${(nginx.p99 - direct.p99).toFixed(2)} ms; proxy / direct requests/s: ${(proxy.rps / direct.rps).toFixed(2)}x`);
+  } finally {
+    for (const child of children.reverse()) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill(child.spawnfile === 'nginx' ? 'SIGQUIT' : 'SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    }
+    children.length = 0;
+    await rm(home, { recursive: true, force: true });
+  }
+}
