@@ -73,6 +73,10 @@ export function upstreamHandler(seen: Seen[], foreignUrl: () => string) {
           }),
         );
         return;
+      case '/octet':
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end(Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(key), Buffer.from([255])]));
+        return;
       case '/header-echo':
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-echo': auth, 'x-echo-b64': Buffer.from(key).toString('base64') });
         res.end('binary');

@@ -150,6 +150,8 @@ describe('the broker proxy', () => {
     }
     const hostOverride = await rawRequest(port, `GET /proxy/echo:one/echo HTTP/1.1\r\nHost: evil.example\r\n${auth}\r\nConnection: close\r\n\r\n`);
     expect(hostOverride.status).toBe(421);
+    const trace = await rawRequest(port, `TRACE /proxy/echo:one/echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${auth}\r\nConnection: close\r\n\r\n`);
+    expect(trace.status).toBe(405);
     const crlf = await rawRequest(port, `GET /proxy/echo:one/echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${auth}\r\nX-Evil: a\rHost: evil\r\nConnection: close\r\n\r\n`);
     expect(crlf.status).toBe(400);
     expect(fx.seen.length).toBe(before);
@@ -193,6 +195,9 @@ describe('the broker proxy', () => {
     expect(headers.headers.get('x-echo')).toBe('Bearer [REDACTED]');
     expect(headers.headers.get('x-echo-b64')).toBe('[REDACTED]');
     expect(await text(headers)).toBe('binary');
+
+    const octet = await fx.env.call('/proxy/echo:one/octet', token);
+    expect(Buffer.from(await octet.arrayBuffer())).toEqual(Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from('[REDACTED]'), Buffer.from([255])]));
 
     const gzip = await fx.env.call('/proxy/echo:one/gzip', token, { headers: { 'accept-encoding': 'gzip' } });
     expect(gzip.headers.get('content-encoding')).toBeNull();

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { openSync, writeSync, closeSync, fsyncSync, readFileSync, writeFileSync, renameSync, fstatSync } from 'node:fs';
 import { z } from 'zod';
 import type { Clock } from '../ports.ts';
@@ -51,7 +51,8 @@ export class AuditLog {
   private headTimer: ReturnType<typeof setTimeout> | undefined;
   /** Lines from appendSoon() waiting for the end of this turn of the event loop. */
   private soon: Array<{ event: AuditEvent; at: number }> = [];
-  private soonTimer: ReturnType<typeof setImmediate> | undefined;
+  private soonTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly macKey: KeyObject;
 
   private constructor(
     private readonly file: string,
@@ -63,6 +64,7 @@ export class AuditLog {
     this.fd = state.fd;
     this.seq = state.seq;
     this.prev = state.prev;
+    this.macKey = createSecretKey(key);
   }
 
   static open(options: { file: string; headFile: string; key: Buffer; clock: Pick<Clock, 'now'> }): AuditLog {
@@ -89,42 +91,46 @@ export class AuditLog {
 
   append(event: AuditEvent): AuditEntry {
     this.drainSoon();
-    const { entry, line } = this.chain(event, this.clock.now());
-    writeSync(this.fd, line);
+    const entry: AuditEntry = { seq: this.seq + 1, ts: new Date(this.clock.now()).toISOString(), ...stripUndefined(event) };
+    writeSync(this.fd, this.chain(entry));
     this.scheduleHead();
     return entry;
   }
 
   /**
-   * Appends at the end of this turn of the event loop, together with the other lines
-   * queued in it: one write for many, for hot paths (the broker proxy writes a line per
-   * call). Order and timestamps are those of the calls; read, verify, append and dispose
-   * write queued lines first.
+   * Appends within 10 ms, together with the other lines queued meanwhile: one write for
+   * many, for hot paths (the broker proxy writes a line per call). Order and timestamps
+   * are those of the calls; read, verify, append, flush and dispose write queued lines first.
    */
   appendSoon(event: AuditEvent): void {
     this.soon.push({ event, at: this.clock.now() });
-    this.soonTimer ??= setImmediate(() => this.drainSoon());
+    if (!this.soonTimer) {
+      this.soonTimer = setTimeout(() => this.drainSoon(), 10);
+      this.soonTimer.unref();
+    }
   }
 
   private drainSoon(): void {
-    if (this.soonTimer) clearImmediate(this.soonTimer);
+    if (this.soonTimer) clearTimeout(this.soonTimer);
     this.soonTimer = undefined;
     if (this.soon.length === 0) return;
     const queued = this.soon;
     this.soon = [];
     let text = '';
-    for (const { event, at } of queued) text += this.chain(event, at).line;
+    // JSON.stringify leaves out undefined fields, so queued events need no clean-up.
+    for (const { event, at } of queued) text += this.chain({ seq: this.seq + 1, ts: new Date(at).toISOString(), ...event });
     writeSync(this.fd, text);
     this.scheduleHead();
   }
 
-  private chain(event: AuditEvent, at: number): { entry: AuditEntry; line: string } {
-    const entry: AuditEntry = { seq: this.seq + 1, ts: new Date(at).toISOString(), ...stripUndefined(event) };
-    const body = JSON.stringify({ ...entry, prev: this.prev });
+  /** The line for the next entry, chained to the one before. */
+  private chain(entry: AuditEntry): string {
+    const json = JSON.stringify(entry);
+    const body = `${json.slice(0, -1)},"prev":"${this.prev}"}`;
     const mac = this.mac(this.prev, body);
     this.seq = entry.seq;
     this.prev = mac;
-    return { entry, line: `${body.slice(0, -1)},"mac":"${mac}"}\n` };
+    return `${body.slice(0, -1)},"mac":"${mac}"}\n`;
   }
 
   /** Newest first. */
@@ -212,7 +218,7 @@ export class AuditLog {
   }
 
   private mac(prev: string, body: string): string {
-    return createHmac('sha256', this.key).update(prev).update('\n').update(body).digest('hex');
+    return createHmac('sha256', this.macKey).update(prev).update('\n').update(body).digest('hex');
   }
 
   private scheduleHead(): void {

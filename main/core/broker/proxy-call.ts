@@ -22,7 +22,21 @@ export interface ProxyDeps {
 
 /** Serves one `/proxy/<connection>/<path>` call. Never throws. */
 export async function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const call: CallRecord = { method: req.method ?? 'GET', started: performance.now(), bytesIn: 0, bytesOut: 0, gone: false };
+  const call: CallRecord = {
+    method: req.method ?? 'GET',
+    started: performance.now(),
+    skill: undefined,
+    tool: undefined,
+    token: undefined,
+    connection: undefined,
+    service: undefined,
+    host: undefined,
+    path: undefined,
+    bytesIn: 0,
+    bytesOut: 0,
+    gone: false,
+    onGone: undefined,
+  };
   res.once('close', () => {
     if (res.writableFinished) return;
     call.gone = true;
@@ -30,6 +44,8 @@ export async function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: Serv
   });
   try {
     const record = authenticate(deps, req, call);
+    // TRACE echoes the request (credential included) by design; CONNECT would tunnel past every check.
+    if (call.method === 'TRACE' || call.method === 'TRACK' || call.method === 'CONNECT') throw new Refusal(405, 'BROKER_DENIED', `${call.method} is never forwarded by the broker`);
     const parsed = parseProxyTarget(req.url ?? '');
     if (!parsed.ok) throw new Refusal(400, 'INVALID_INPUT', `${parsed.reason} — call /proxy/<connection>/<path relative to the service's API base>`);
     const target = parsed.target;
@@ -217,13 +233,14 @@ function upstreamFailure(error: unknown, base: UpstreamBase, route: Route): Erro
 }
 
 function audited(deps: ProxyDeps, call: CallRecord, status: number): void {
+  // One shape for every call line; undefined fields are left out when it is written.
   deps.broker.auditSoon({
     actor: 'skill',
     action: 'broker.call',
-    ...(call.skill ? { skill: call.skill } : {}),
-    ...(call.tool ? { tool: call.tool } : {}),
-    ...(call.connection ? { connection: call.connection } : {}),
-    ...(call.service ? { service: call.service } : {}),
+    skill: call.skill,
+    tool: call.tool,
+    connection: call.connection,
+    service: call.service,
     outcome: 'ok',
     detail: auditDetail(call, status),
   });
@@ -232,13 +249,13 @@ function audited(deps: ProxyDeps, call: CallRecord, status: number): void {
 function auditDetail(call: CallRecord, status: number): Record<string, string | number> {
   return {
     method: call.method,
-    ...(call.host ? { host: call.host } : {}),
-    ...(call.path ? { path: call.path } : {}),
+    host: call.host as string,
+    path: call.path as string,
     status,
     bytesIn: call.bytesIn,
     bytesOut: call.bytesOut,
     ms: Math.round((performance.now() - call.started) * 10) / 10,
-    ...(call.token ? { token: call.token } : {}),
+    token: call.token as string,
   };
 }
 

@@ -112,11 +112,17 @@ export function downstreamResponseHeaders(headers: IncomingHttpHeaders | Record<
   return out;
 }
 
-const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-javascript|ecmascript|x-www-form-urlencoded|graphql|x-ndjson|ndjson|jsonl|problem\+json|problem\+xml|soap\+xml|xhtml\+xml|yaml|x-yaml|sql)\b|[a-z]+\/[a-z0-9.+-]*\+(json|xml)\b)/i;
+/**
+ * Media that cannot carry a credential as text, so the broker passes it through unscanned:
+ * pictures, sound, video, fonts, and compressed or document containers. Everything else,
+ * including text, JSON, XML, forms, JavaScript, message/http (TRACE), octet-stream and
+ * a missing type, is scanned: a skill must not be able to pick an echo that escapes.
+ */
+const UNSCANNED = /^(image|audio|video|font)\/|^application\/(pdf|zip|gzip|x-gzip|x-tar|x-7z-compressed|x-bzip2|x-xz|zstd|wasm|vnd\.openxmlformats-[a-z.-]+|vnd\.oasis\.opendocument\.[a-z.-]+)\b/i;
 
-/** Whether a body is text the broker scans for credentials. No content type counts as text. */
-export function isTextLike(contentType: string | string[] | undefined): boolean {
+/** Whether the broker scans a body with this content type for credentials. */
+export function isScanned(contentType: string | string[] | undefined): boolean {
   const value = Array.isArray(contentType) ? contentType[0] : contentType;
-  if (value === undefined || value.trim() === '') return true;
-  return TEXT_TYPES.test(value.trim());
+  if (value === undefined) return true;
+  return !UNSCANNED.test(value.trim());
 }

@@ -3,7 +3,7 @@ import { Readable, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
 import type { Dispatcher } from 'undici';
-import { downstreamResponseHeaders, isTextLike } from './proxy-headers.ts';
+import { downstreamResponseHeaders, isScanned } from './proxy-headers.ts';
 import { rewriteLocation, type UpstreamBase } from './proxy-path.ts';
 import { RedactingStream, redactHeader, redactSmall, type NeedleSet } from './redact.ts';
 
@@ -116,7 +116,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     const base = { allowSetCookie: plan.allowSetCookie, needles: plan.needles, ...(location !== undefined ? { location } : {}) };
     const noBody = call.method === 'HEAD' || statusCode === 204 || statusCode === 304;
-    if (noBody || plan.needles.bytes.length === 0 || !isTextLike(headers['content-type'])) {
+    if (noBody || plan.needles.bytes.length === 0 || !isScanned(headers['content-type'])) {
       this.mode = 'pass';
       res.writeHead(statusCode, downstreamResponseHeaders(headers, { ...base, rewritingBody: false }));
       return;
@@ -130,7 +130,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     const decoder = decoderFor(coding);
     if (decoder === null) {
-      this.refuse(controller, `${plan.serviceName} sent a text body with content-encoding "${coding}", which the broker cannot inspect for credentials — not passed on`);
+      this.refuse(controller, `${plan.serviceName} sent a body with content-encoding "${coding}", which the broker cannot inspect for credentials — not passed on`);
       return;
     }
     this.mode = 'stream';
