@@ -9,6 +9,7 @@ const SKILLS = [
   { id: 'full', name: 'Full access', credentials: ['echo:one', 'secure', 'qkey', 'cookies', 'untrusted'] },
   { id: 'narrow', name: 'Narrow', credentials: [{ ref: 'echo:one', methods: ['GET'], paths: ['/items', '/split'] }], tools: ['list-items'] },
   { id: 'other', name: 'Other', credentials: ['echo:two'] },
+  { id: 'both', name: 'Every echo', credentials: ['echo'] },
 ];
 
 let fx: Fixture;
@@ -22,7 +23,7 @@ async function text(response: Response): Promise<string> {
 }
 
 beforeAll(async () => {
-  fx = await brokerFixture({ skills: SKILLS, approve: ['full', 'narrow', 'other'] });
+  fx = await brokerFixture({ skills: SKILLS, approve: ['full', 'narrow', 'other', 'both'] });
 });
 afterAll(async () => {
   await fx?.dispose();
@@ -54,6 +55,13 @@ describe('the broker proxy', () => {
       expect(response.status, name).toBe(200);
       await text(response);
     }
+    // A service grant covers each of its connections; naming just the service is then ambiguous.
+    const both = await fx.env.mint('both', 'names');
+    const ambiguous = await fx.env.call('/proxy/echo/whoami', both);
+    expect(ambiguous.status).toBe(400);
+    expect(JSON.parse(await text(ambiguous)).error.code).toBe('AMBIGUOUS_CONNECTION');
+    expect((await fx.env.call('/proxy/echo:two/whoami', both)).status).toBe(200);
+    expect(fx.seen.at(-1)!.headers.authorization).toBe(`Bearer ${KEYS.two}`);
   });
 
   it('reaches HTTPS upstreams through the CA trusted in settings, and refuses one it does not trust', async () => {

@@ -111,8 +111,12 @@ function authenticate(deps: ProxyDeps, req: IncomingMessage, call: CallRecord): 
 function coveredConnection(record: TokenRecord, target: ProxyTarget, call: CallRecord): TokenConnection {
   const granted = pickConnection(record, target.connection);
   if (!granted) {
-    const covered = record.connections.map((c) => `${c.service}:${c.label}`).join(', ');
-    throw new Refusal(403, 'BROKER_DENIED', `this token does not cover connection "${target.connection}" — it covers ${covered}; mint a token for the connection you need`);
+    const covered = record.connections.map((c) => `${c.service}:${c.label}`);
+    const several = record.connections.filter((c) => c.service === target.connection);
+    if (several.length > 1) {
+      throw new Refusal(400, 'AMBIGUOUS_CONNECTION', `"${target.connection}" is more than one connection of this token (${several.map((c) => `${c.service}:${c.label}`).join(', ')}) — name one as service:label or by id`);
+    }
+    throw new Refusal(403, 'BROKER_DENIED', `this token does not cover connection "${target.connection}" — it covers ${covered.join(', ')}; mint a token for the connection you need`);
   }
   call.connection = granted.connectionId;
   call.service = granted.service;
