@@ -17,7 +17,6 @@ export interface ProxyDeps {
   readonly agent: Dispatcher;
   readonly clock: Clock;
   readonly reauthHoldMs: number;
-  readonly headersTimeoutMs: number;
 }
 
 /** Serves one `/proxy/<connection>/<path>` call. Never throws. */
@@ -73,7 +72,7 @@ export async function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: Serv
     try {
       status = await callUpstream(
         deps.agent,
-        { base, path: upstreamPath(base, target, buildQuery(target.query, queryNames, credential.query)), headers, body: hasBody ? countedBody(req, call) : null, headersTimeoutMs: deps.headersTimeoutMs },
+        { base, path: upstreamPath(base, target, buildQuery(target.query, queryNames, credential.query)), headers, body: hasBody ? countedBody(req, call) : null },
         res,
         {
           serviceName: route.service.name,

@@ -72,6 +72,7 @@ export async function startBroker(core: SophonCore, options: StartBrokerOptions 
   const agent = new Agent({
     connections: settings.UpstreamConnections,
     keepAliveTimeout: 30_000,
+    headersTimeout: settings.UpstreamTimeoutSeconds * 1000,
     ...(ca ? { connect: { ca } } : {}),
   });
   let port = 0;
@@ -81,7 +82,6 @@ export async function startBroker(core: SophonCore, options: StartBrokerOptions 
     agent,
     clock: core.ports.clock,
     reauthHoldMs: settings.ReauthHoldSeconds * 1000,
-    headersTimeoutMs: settings.UpstreamTimeoutSeconds * 1000,
   };
 
   const server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 30_000 }, (req, res) => {

@@ -45,7 +45,6 @@ export interface UpstreamRequest {
   readonly path: string;
   readonly headers: Record<string, string | string[]>;
   readonly body: Readable | null;
-  readonly headersTimeoutMs: number;
 }
 
 export interface ResponsePlan {
@@ -227,7 +226,6 @@ export function callUpstream(agent: Dispatcher, request: UpstreamRequest, res: S
         method: call.method as Dispatcher.HttpMethod,
         headers: request.headers,
         body: request.body,
-        headersTimeout: request.headersTimeoutMs,
       },
       new UpstreamExchange(request, res, plan, call, resolve, reject),
     );
