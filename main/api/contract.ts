@@ -219,6 +219,8 @@ export const Events = {
     connection: ConnectionView.optional(),
     errorCode: z.string().optional(),
   }),
+  /** Desktop only: the person chose an item in the tray menu that the window carries out. */
+  'tray.selected': z.object({ action: z.enum(['reconnect']), connectionId: z.string() }),
 } as const;
 
 export type EventName = keyof typeof Events;
@@ -228,9 +230,13 @@ export const REQUEST_NAMES = Object.keys(Requests) as RequestName[];
 export const EVENT_NAMES = Object.keys(Events) as EventName[];
 
 /** The client surface: `sophon.connections.list()` for request `connections.list`. */
+type DomainOf<N> = N extends `${infer Domain}.${string}` ? Domain : never;
+export type RequestDomain = DomainOf<RequestName>;
 export type DomainApi = {
-  [D in RequestName as D extends `${infer Domain}.${string}` ? Domain : never]: {
-    [N in RequestName as N extends `${D & string}.${infer Verb}` ? Verb : never]: (input: RequestInput<N>) => Promise<ApiResult<RequestOutput<N>>>;
+  readonly [D in RequestDomain]: {
+    readonly [N in RequestName as N extends `${D}.${infer Verb}` ? Verb : never]: Record<string, never> extends RequestInput<N>
+      ? (input?: RequestInput<N>) => Promise<ApiResult<RequestOutput<N>>>
+      : (input: RequestInput<N>) => Promise<ApiResult<RequestOutput<N>>>;
   };
 };
 
@@ -238,3 +244,41 @@ export interface SophonBridge {
   readonly api: DomainApi;
   on<N extends EventName>(event: N, listener: (payload: EventPayload<N>) => void): () => void;
 }
+
+/** What the preload exposes as `window.sophon`: one method per request, grouped by domain, plus `on`. */
+export type SophonWindowApi = DomainApi & Pick<SophonBridge, 'on'>;
+
+/** Sends one request; every transport (IPC, WebSocket) implements this and nothing more. */
+export type CallTransport = (method: RequestName, input: unknown) => Promise<ApiResult<unknown>>;
+
+/**
+ * Builds the domain-shaped client (`api.connections.list({})`) from the request names,
+ * so preload and the WebSocket client expose exactly the contract and nothing else.
+ */
+export function createDomainApi(call: CallTransport): DomainApi {
+  const api: Record<string, Record<string, (input?: unknown) => Promise<ApiResult<unknown>>>> = {};
+  for (const name of REQUEST_NAMES) {
+    const dot = name.indexOf('.');
+    const domain = name.slice(0, dot);
+    const verb = name.slice(dot + 1);
+    (api[domain] ??= {})[verb] = (input?: unknown) => call(name, input ?? {});
+  }
+  return api as unknown as DomainApi;
+}
+
+/**
+ * The WebSocket transport of the dashboard: the same messages as the local socket.
+ * Client → {id, method, params} | {id, cancel: true}. Server → {id, result} | {id, event,
+ * payload} (progress of that call) | {event, payload} (pushed to every client).
+ */
+export const WireClientMessage = z.union([
+  z.object({ id: z.number().int().nonnegative(), cancel: z.literal(true) }).strict(),
+  z.object({ id: z.number().int().nonnegative(), method: z.string().max(100), params: z.unknown().optional() }).strict(),
+]);
+export type WireClientMessage = z.infer<typeof WireClientMessage>;
+
+export const WireServerMessage = z.union([
+  z.object({ id: z.number(), result: z.union([z.object({ ok: z.literal(true), data: z.unknown() }), z.object({ ok: z.literal(false), error: ApiError })]) }),
+  z.object({ id: z.number().optional(), event: z.enum(EVENT_NAMES as [EventName, ...EventName[]]), payload: z.unknown() }),
+]);
+export type WireServerMessage = z.infer<typeof WireServerMessage>;
