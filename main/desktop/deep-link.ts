@@ -34,7 +34,7 @@ export function parseDeepLink(raw: unknown): DeepLink {
   if (url.protocol !== `${DEEP_LINK_SCHEME}:`) return unknown('not a sophon:// link');
   if (url.username !== '' || url.password !== '') return unknown('carries credentials');
   if (url.port !== '') return unknown('carries a port');
-  if (url.hash !== '') return unknown('carries a fragment');
+  if (url.hash !== '' || raw.includes('#')) return unknown('carries a fragment');
   // Compare the raw text too: the URL parser resolves "..", "%2e" and case differences we refuse.
   const afterScheme = raw.slice(`${DEEP_LINK_SCHEME}://`.length);
   const queryAt = afterScheme.indexOf('?');
