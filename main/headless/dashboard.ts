@@ -194,7 +194,16 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     origin,
     loginUrl: `${origin}/?token=${loginToken}`,
     async dispose() {
-      for (const client of wss.clients) client.terminate();
+      // Wait for each tab's close handler: its event subscription ends before dispose returns.
+      await Promise.all(
+        [...wss.clients].map(
+          (client) =>
+            new Promise<void>((resolve) => {
+              client.once('close', () => resolve());
+              client.terminate();
+            }),
+        ),
+      );
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
