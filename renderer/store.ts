@@ -120,6 +120,8 @@ export function createSophonStore(bridge: Bridge): SophonStore {
         return { connections: rest };
       });
 
+    const serviceName = (id: string) => get().catalog.find((s) => s.id === id)?.name ?? id;
+
     const refreshHealth = async () => {
       const health = await call('vault.health', {});
       if (health.ok) set({ health: health.data });
@@ -210,7 +212,7 @@ export function createSophonStore(bridge: Bridge): SophonStore {
           upsert(result.data.connection);
           const warning = result.data.warnings[0];
           set({ view: 'connections', addService: undefined, highlight: result.data.connection.id });
-          get().notify('success', `Added ${result.data.connection.service} · ${result.data.connection.label}.${warning ? ` Note: ${warning}` : ''}`);
+          get().notify('success', `Added ${serviceName(result.data.connection.service)} · ${result.data.connection.label}.${warning ? ` Note: ${warning}` : ''}`);
           void refreshHealth();
         }
         return result;
@@ -244,7 +246,7 @@ export function createSophonStore(bridge: Bridge): SophonStore {
           return false;
         }
         drop(id);
-        get().notify('success', `Removed ${before?.service ?? ''} · ${before?.label ?? id}.`);
+        get().notify('success', `Removed ${before ? `${serviceName(before.service)} · ${before.label}` : id}.`);
         void refreshHealth();
         return true;
       },

@@ -30,7 +30,7 @@ export function secretProblem(value: string, what: string): string | undefined {
 export function patternWarning(value: string, pattern: string | undefined, what: string): string | undefined {
   if (!pattern || value === '') return undefined;
   try {
-    return new RegExp(pattern).test(value) ? undefined : `This does not look like a ${what} for this service (expected /${pattern}/). Check it, or add it anyway.`;
+    return new RegExp(pattern).test(value) ? undefined : `This does not look like ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what} for this service (expected /${pattern}/). Check it, or add it anyway.`;
   } catch {
     return undefined;
   }

@@ -181,13 +181,9 @@ const Row = memo(function Row({ connection: c, serviceName, testable, test, high
           {METHOD_TEXT[c.authMethod]}
           {c.expiresAt !== undefined && ` · token expires ${relative(c.expiresAt, now)}`}
           {c.lastUsedAt ? ` · last used ${shortDate(c.lastUsedAt)}` : ` · added ${shortDate(c.createdAt)}`}
-          {c.state !== 'active' && c.stateReason && ` · ${c.stateReason}`}
+          {c.state !== 'active' && c.stateReason && c.stateReason !== c.lastTest?.message && ` · ${c.stateReason}`}
         </p>
-        {(test?.running || test?.result || test?.error) && (
-          <p className={`test-result ${test.result?.ok ? 'ok' : test.running ? '' : 'fail'}`} role="status">
-            {test.running ? 'Testing…' : test.error ? `Test failed: ${test.error}` : `${test.result?.ok ? 'Test passed' : 'Test failed'}: ${test.result?.message}`}
-          </p>
-        )}
+        <TestLine test={test} last={c.lastTest} />
       </div>
       <div className="row-actions">
         {REAUTHABLE.has(c.authMethod) && c.state !== 'active' && (
@@ -207,6 +203,32 @@ const Row = memo(function Row({ connection: c, serviceName, testable, test, high
     </li>
   );
 });
+
+/** The result of a test run now, or the last one the core recorded. */
+function TestLine({ test, last }: { readonly test: TestState | undefined; readonly last: ConnectionView['lastTest'] }) {
+  if (test?.running) {
+    return (
+      <p className="test-result" role="status">
+        Testing…
+      </p>
+    );
+  }
+  if (test?.error) {
+    return (
+      <p className="test-result fail" role="status">
+        Test failed: {test.error}
+      </p>
+    );
+  }
+  const result = test?.result ?? last;
+  if (!result) return null;
+  return (
+    <p className={`test-result ${result.ok ? 'ok' : 'fail'}`} role={test?.result ? 'status' : undefined}>
+      {result.ok ? 'Test passed' : 'Test failed'}: {result.message}
+      {!test?.result && <span className="muted"> ({shortDate(result.at)})</span>}
+    </p>
+  );
+}
 
 function RemoveDialog({ connection, name, onClose }: { readonly connection: ConnectionView; readonly name: string; readonly onClose: () => void }) {
   const { remove } = useActions();
