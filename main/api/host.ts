@@ -1,6 +1,7 @@
 import { openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
 import { Dispatcher } from './dispatch.ts';
 import { foundationHandlers } from './handlers/foundation.ts';
+import { oauthHandlers } from './handlers/oauth.ts';
 
 export interface HostApi {
   readonly core: SophonCore;
@@ -17,6 +18,7 @@ export async function openHostApi(options: CoreOptions): Promise<HostApi> {
   try {
     const dispatcher = new Dispatcher(core);
     dispatcher.register(foundationHandlers(core));
+    dispatcher.register(oauthHandlers(core, dispatcher));
     return { core, dispatcher, dispose: () => core.dispose() };
   } catch (error) {
     await core.dispose();

@@ -23,6 +23,7 @@ export async function openSession(env: NodeJS.ProcessEnv = process.env): Promise
   const host = await openHostApi({
     home: paths.home,
     ownerName: 'sophon cli',
+    scheduler: false,
     protectors: headlessProtectors({ env, ...(process.stdin.isTTY ? { prompt: passphrasePrompt } : {}) }),
   });
   return {

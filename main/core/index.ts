@@ -17,3 +17,10 @@ export { KeyringProtector, KEYRING_SERVICE } from './vault/keyring-protector.ts'
 export { headlessProtectors, type HeadlessProtectorOptions } from './vault/protector-choice.ts';
 export { OwnerLock, readLock, lockIsLive, describeOwner, type LockInfo } from './vault/owner-lock.ts';
 export { parseVaultFile } from './vault/format.ts';
+export { OAuthServers, oauthClientKey, type OAuthClientConfig } from './auth/oauth-server.ts';
+export { SignInManager, DEEP_LINK_REDIRECT, ATTEMPT_TTL_MS, type SignInRequest, type SignInStarted, type SignInEvent, type SignInStatus } from './auth/signin-manager.ts';
+export { loopbackReceiver } from './auth/loopback-receiver.ts';
+export { revokeConnection } from './auth/revoke.ts';
+export { tokenSecret, type OAuthSecret } from './auth/token-response.ts';
+export { TokenManager, needsReauth, type AccessToken, type CustomRefresher } from './lifecycle/token-manager.ts';
+export { RefreshScheduler, type SchedulerOptions } from './lifecycle/refresh-scheduler.ts';

@@ -49,3 +49,21 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
+
+export interface RedirectListener {
+  /** The redirect_uri to send in this attempt (exactly what the server will redirect to). */
+  readonly redirectUri: string;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Where an OAuth redirect comes back to a host: a loopback listener (headless, CLI,
+ * desktop fallback). The deep link and a pasted URL instead reach the core through
+ * `SignInManager.complete(url)`, from whoever received them.
+ */
+export interface RedirectReceiver {
+  listen(
+    options: { readonly host: '127.0.0.1' | 'localhost'; readonly path: string; readonly ports?: readonly number[] },
+    onRedirect: (url: URL) => Promise<{ readonly ok: boolean; readonly message: string }>,
+  ): Promise<RedirectListener>;
+}

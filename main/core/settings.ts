@@ -23,6 +23,13 @@ export const Settings = z.looseObject({
     .looseObject({
       Credentials: z.looseObject({ Vault: z.enum(['Local']).default('Local') }).default({ Vault: 'Local' }),
       Services: z.record(z.string(), ServiceOverride).default({}),
+      Lifecycle: z
+        .looseObject({
+          RefreshMarginSeconds: z.number().min(0).max(86_400).optional(),
+          JitterSeconds: z.number().min(0).max(3_600).optional(),
+          MaxRefreshesInFlight: z.number().int().min(1).max(256).optional(),
+        })
+        .optional(),
     })
     .default({ Credentials: { Vault: 'Local' }, Services: {} }),
 });

@@ -9,6 +9,12 @@ import { loadSettings, type Settings } from './settings.ts';
 import { LocalFileVault } from './vault/local-vault.ts';
 import { OwnerLock } from './vault/owner-lock.ts';
 import type { ICredentialVault, ProtectorResolver } from './vault/types.ts';
+import { OAuthServers } from './auth/oauth-server.ts';
+import { SignInManager } from './auth/signin-manager.ts';
+import { loopbackReceiver } from './auth/loopback-receiver.ts';
+import { TokenManager } from './lifecycle/token-manager.ts';
+import { RefreshScheduler, type SchedulerOptions } from './lifecycle/refresh-scheduler.ts';
+import type { RedirectReceiver } from './ports.ts';
 
 export interface CoreOptions {
   readonly home: string;
@@ -19,6 +25,21 @@ export interface CoreOptions {
   readonly fetch?: HttpFetch;
   readonly browser?: BrowserOpener;
   readonly notifier?: Notifier;
+  /** Where loopback redirects come back; default: an HTTP listener on 127.0.0.1. */
+  readonly receiver?: RedirectReceiver;
+  /** Whether this host receives sophon:// deep links (the desktop app). */
+  readonly deepLinks?: boolean;
+  /** Background refresh ahead of expiry; `false` for one-shot CLI use. */
+  readonly scheduler?: Pick<SchedulerOptions, 'marginMs' | 'jitterMs' | 'maxInFlight' | 'retryMs'> | false;
+  /** Token manager tuning (tests). */
+  readonly tokens?: { readonly retries?: number; readonly retryBaseMs?: number; readonly minValidityMs?: number };
+}
+
+export interface OAuthServices {
+  readonly servers: OAuthServers;
+  readonly signin: SignInManager;
+  readonly tokens: TokenManager;
+  readonly scheduler?: RefreshScheduler;
 }
 
 export interface Ports {
@@ -42,6 +63,7 @@ export class SophonCore {
     readonly connections: ConnectionService,
     readonly lock: OwnerLock,
     readonly ports: Ports,
+    readonly oauth: OAuthServices,
   ) {}
 
   /** Registers teardown for something long-lived (scheduler, server); run in reverse order. */
@@ -87,7 +109,26 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
     };
     const audit = AuditLog.open({ file: paths.auditFile, headFile: paths.auditHead, key: Buffer.from(auditKey, 'base64'), clock: ports.clock });
     const connections = new ConnectionService(vault, catalog, audit, ports.clock, ports.fetch);
-    return new SophonCore(paths, settings, catalog, vault, audit, connections, lock, ports);
+    const servers = new OAuthServers(vault, ports.fetch, ports.clock);
+    const tokens = new TokenManager({ connections, catalog, servers, clock: ports.clock, ...(options.tokens ?? {}) });
+    const oauthSource = async (connection: { id: string }, ctx: Parameters<Parameters<typeof connections.setCredentialSource>[1]>[1]) => ({ token: (await tokens.getAccessToken(connection.id, ctx)).accessToken });
+    connections.setCredentialSource('oauth2', oauthSource);
+    connections.setCredentialSource('device', oauthSource);
+    const signin = new SignInManager({ connections, catalog, servers, clock: ports.clock, receiver: options.receiver ?? loopbackReceiver, deepLinks: options.deepLinks ?? false });
+    const lifecycle = settings.Sophon.Lifecycle;
+    const fromSettings = {
+      ...(lifecycle?.RefreshMarginSeconds !== undefined ? { marginMs: lifecycle.RefreshMarginSeconds * 1000 } : {}),
+      ...(lifecycle?.JitterSeconds !== undefined ? { jitterMs: lifecycle.JitterSeconds * 1000 } : {}),
+      ...(lifecycle?.MaxRefreshesInFlight !== undefined ? { maxInFlight: lifecycle.MaxRefreshesInFlight } : {}),
+    };
+    const scheduler = options.scheduler === false ? undefined : new RefreshScheduler({ connections, tokens, clock: ports.clock, ...fromSettings, ...(options.scheduler ?? {}) });
+    const core = new SophonCore(paths, settings, catalog, vault, audit, connections, lock, ports, { servers, signin, tokens, ...(scheduler ? { scheduler } : {}) });
+    core.onDispose(() => signin.dispose());
+    if (scheduler) {
+      await scheduler.start();
+      core.onDispose(() => scheduler.dispose());
+    }
+    return core;
   } catch (error) {
     await lock.release();
     throw error;

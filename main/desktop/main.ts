@@ -105,7 +105,7 @@ function main(): void {
   void app.whenReady().then(async () => {
     serveAppScheme(join(appDir, 'dist', 'renderer'));
     try {
-      host = await openHostApi({ home: resolveHome(process.env), ownerName: 'Sophon Desktop', protectors: desktopProtectors(safeStorage, process.env), browser, notifier });
+      host = await openHostApi({ home: resolveHome(process.env), ownerName: 'Sophon Desktop', protectors: desktopProtectors(safeStorage, process.env), browser, notifier, deepLinks: true });
     } catch (error) {
       const message = error instanceof SophonError ? error.message : `unexpected error: ${firstLine(String((error as Error)?.message ?? error))}`;
       dialog.showErrorBox('Sophon cannot open your vault', message);

@@ -28,11 +28,6 @@ export function foundationHandlers(core: SophonCore): Handlers {
       return { connection: connectionView(updated), result };
     },
     'connections.status': async (input) => connectionView(await core.connections.resolve(input.ref)),
-    'connections.remove': async (input, ctx) => {
-      const connection = await core.connections.resolve(input.ref);
-      const removed = await core.connections.remove(connection.id, { actor: ctx.actor });
-      return { connection: connectionView(removed), revoked: 'not_supported' as const };
-    },
     'audit.list': async (input) => core.audit.read(input),
     'audit.verify': async () => {
       const result = core.audit.verify();

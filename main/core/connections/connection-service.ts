@@ -121,7 +121,7 @@ export class ConnectionService {
     service: ServiceDefinition,
     label: string | undefined,
     method: AuthMethodType,
-    extra: { params?: Record<string, string>; scopes?: string[]; expiresAt?: number; account?: string; clientId?: string },
+    extra: { params?: Record<string, string>; scopes?: string[]; expiresAt?: number; account?: string; clientId?: string; refreshable?: boolean },
   ): Promise<Connection> {
     const existing = (await this.list()).filter((c) => c.service === service.id);
     const chosen = label ?? (existing.length === 0 ? 'default' : undefined);
@@ -145,13 +145,14 @@ export class ConnectionService {
       ...(extra.expiresAt !== undefined ? { expiresAt: extra.expiresAt } : {}),
       ...(extra.account !== undefined ? { account: extra.account } : {}),
       ...(extra.clientId !== undefined ? { clientId: extra.clientId } : {}),
+      ...(extra.refreshable !== undefined ? { refreshable: extra.refreshable } : {}),
       createdAt: new Date(this.clock.now()).toISOString(),
       params: extra.params ?? {},
     });
   }
 
   /** Writes metadata and credential in one durable batch, then audits and notifies. */
-  async store(connection: Connection, secret: StoredSecret, ctx: RequestContext, action: 'credential.write' | 'credential.replace' = 'credential.write'): Promise<void> {
+  async store(connection: Connection, secret: StoredSecret, ctx: RequestContext, action: 'credential.write' | 'credential.replace' | 'credential.refresh' = 'credential.write'): Promise<void> {
     const existed = this.vault.has(connectionKey(connection.id));
     await this.vault.batch([
       { type: 'put', key: secretKey(connection.id), value: secret },

@@ -40,6 +40,8 @@ export const Connection = z.object({
   account: z.string().optional(),
   /** Which OAuth client obtained it (not a secret). */
   clientId: z.string().optional(),
+  /** Whether the vault holds a refresh token for it (the scheduler renews only these). */
+  refreshable: z.boolean().optional(),
 });
 export type Connection = z.infer<typeof Connection>;
 

@@ -5,6 +5,14 @@ import type { KeyProtector, SealedKey } from '../ports.ts';
 
 export const KEYRING_SERVICE = 'Sophon Desktop';
 
+/**
+ * On Linux, pin the Secret Service: the library otherwise falls back silently to the
+ * kernel keyring, which does not survive a reboot (a vault sealed there would be lost).
+ */
+function keyringEntry(service: string, account: string): AsyncEntry {
+  return new AsyncEntry(service, account, { linux: { store: 'secret-service' } });
+}
+
 function unavailable(error: unknown): SophonError {
   const cause = error instanceof Error ? firstLine(error.message) : String(error);
   return new SophonError(
@@ -31,8 +39,8 @@ export class KeyringProtector implements KeyProtector {
 
   /** True when the keyring stores and returns a value (a read alone can succeed with no store behind it). */
   static async probe(service = KEYRING_SERVICE): Promise<{ ok: true } | { ok: false; reason: string }> {
-    const entry = new AsyncEntry(service, `probe-${process.pid}`);
     try {
+      const entry = keyringEntry(service, `probe-${process.pid}`);
       const value = randomBytes(8).toString('hex');
       await entry.setPassword(value);
       const back = await entry.getPassword();
@@ -47,7 +55,7 @@ export class KeyringProtector implements KeyProtector {
     const account = `vault-key:${context.vaultId}`;
     const kek = randomBytes(32);
     try {
-      await new AsyncEntry(this.service, account).setPassword(kek.toString('base64'));
+      await keyringEntry(this.service, account).setPassword(kek.toString('base64'));
     } catch (error) {
       throw unavailable(error);
     }
@@ -65,7 +73,7 @@ export class KeyringProtector implements KeyProtector {
     }
     let stored: string | null;
     try {
-      stored = await new AsyncEntry(service, account).getPassword();
+      stored = await keyringEntry(service, account).getPassword();
     } catch (error) {
       throw unavailable(error);
     }

@@ -1,13 +1,30 @@
-// Placeholder until the full built-in catalog lands (being written now).
 import type { ServiceDefinitionInput } from '../schema.ts';
+import { AI_SERVICES } from './ai.ts';
+import { ATLASSIAN_SERVICES } from './atlassian.ts';
+import { AUTOMATION_SERVICES } from './automation.ts';
+import { CHAT_SERVICES } from './chat.ts';
+import { DEVELOPER_SERVICES } from './developer.ts';
+import { GOOGLE_SERVICES } from './google.ts';
+import { MICROSOFT_SERVICES } from './microsoft.ts';
+import { PROJECT_SERVICES } from './project.ts';
+import { STORAGE_SERVICES } from './storage.ts';
+import { TELEPHONY_SERVICES } from './telephony.ts';
 
+/**
+ * The services Sophon ships with. Within an entry, `auth` is in the order to offer it: usually
+ * browser sign-in, device code, pasted secrets, CLI readers (Atlassian puts email + API token
+ * first, because its OAuth tokens do not work against the site URL). Endpoints, client ids and
+ * scopes can be overridden per service in appsettings.json.
+ */
 export const BUILTIN_SERVICES: readonly ServiceDefinitionInput[] = [
-  {
-    id: 'openrouter',
-    name: 'OpenRouter',
-    category: 'ai',
-    auth: [{ type: 'api_key', pattern: '^sk-or-', help: 'https://openrouter.ai/settings/keys' }],
-    api: { baseUrl: 'https://openrouter.ai/api/v1' },
-    test: { path: '/key' },
-  },
+  ...GOOGLE_SERVICES,
+  ...MICROSOFT_SERVICES,
+  ...DEVELOPER_SERVICES,
+  ...CHAT_SERVICES,
+  ...ATLASSIAN_SERVICES,
+  ...PROJECT_SERVICES,
+  ...AUTOMATION_SERVICES,
+  ...TELEPHONY_SERVICES,
+  ...AI_SERVICES,
+  ...STORAGE_SERVICES,
 ];

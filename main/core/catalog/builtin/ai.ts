@@ -1,0 +1,72 @@
+import type { ServiceDefinitionInput } from '../schema.ts';
+
+export const AI_SERVICES: readonly ServiceDefinitionInput[] = [
+  {
+    id: 'openrouter',
+    name: 'OpenRouter',
+    category: 'ai',
+    description: 'OpenAI-compatible access to many models through one key.',
+    docsUrl: 'https://openrouter.ai/docs/api-reference/overview',
+    auth: [{ type: 'api_key', pattern: '^sk-or-', help: 'https://openrouter.ai/settings/keys' }],
+    api: { baseUrl: 'https://openrouter.ai/api/v1' },
+    test: { path: '/key' },
+    provider: 'openrouter',
+  },
+  {
+    id: 'anthropic',
+    name: 'Anthropic API',
+    category: 'ai',
+    description: 'The Claude API with a Console API key (billed per use, not a Claude subscription).',
+    docsUrl: 'https://docs.anthropic.com/en/api/overview',
+    auth: [
+      {
+        type: 'api_key',
+        pattern: '^sk-ant-',
+        help: 'https://console.anthropic.com/settings/keys',
+        attach: [{ in: 'header', name: 'x-api-key', value: '{token}' }],
+      },
+    ],
+    api: { baseUrl: 'https://api.anthropic.com', headers: { 'anthropic-version': '2023-06-01' } },
+    test: { path: '/v1/models' },
+    provider: 'anthropic',
+  },
+  {
+    id: 'openai',
+    name: 'OpenAI API',
+    category: 'ai',
+    description: 'The OpenAI API with a platform API key (billed per use, not a ChatGPT subscription).',
+    docsUrl: 'https://platform.openai.com/docs/api-reference',
+    auth: [{ type: 'api_key', pattern: '^sk-', help: 'https://platform.openai.com/api-keys' }],
+    api: { baseUrl: 'https://api.openai.com' },
+    test: { path: '/v1/models' },
+    provider: 'openai',
+  },
+  {
+    id: 'gemini',
+    name: 'Google Gemini API',
+    category: 'ai',
+    description: 'The Gemini API (Google AI Studio) with an API key.',
+    docsUrl: 'https://ai.google.dev/api',
+    auth: [
+      {
+        type: 'api_key',
+        help: 'https://aistudio.google.com/apikey',
+        attach: [{ in: 'header', name: 'x-goog-api-key', value: '{token}' }],
+      },
+    ],
+    api: { baseUrl: 'https://generativelanguage.googleapis.com' },
+    test: { path: '/v1beta/models' },
+    provider: 'gemini',
+  },
+  {
+    id: 'ollama',
+    name: 'Ollama (local)',
+    category: 'ai',
+    description: 'A local Ollama server. Ollama itself checks no credential: store a token only if a reverse proxy in front of it asks for one (any value works otherwise). For another machine, override baseUrl with an https URL.',
+    docsUrl: 'https://github.com/ollama/ollama/blob/main/docs/api.md',
+    auth: [{ type: 'bearer', label: 'Proxy token (optional for a plain local server)' }],
+    api: { baseUrl: 'http://127.0.0.1:11434' },
+    test: { path: '/api/tags' },
+    provider: 'ollama',
+  },
+];
