@@ -108,7 +108,14 @@ function statusForError(code: string): SignInStatus {
   return 'failed';
 }
 
-export function createSophonStore(bridge: Bridge): SophonStore {
+/** Opens a page the core built (the sign-in page) in a new browser tab or the system browser. */
+export type PageOpener = (url: string) => void;
+
+const openInBrowser: PageOpener = (url) => {
+  window.open(url, '_blank', 'noopener,noreferrer');
+};
+
+export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInBrowser): SophonStore {
   const call = <N extends RequestName>(name: N, input: RequestInput<N>) => callApi(bridge.api, name, input);
   let noticeId = 0;
 
@@ -155,6 +162,9 @@ export function createSophonStore(bridge: Bridge): SophonStore {
               ...(reconnectOf ? { reconnectOf } : {}),
             };
       set({ signin: initial, signinError: undefined, view: get().view === 'add' && !reconnectOf ? 'add' : get().view });
+      // The sign-in page belongs in the person's browser, never in this window (RFC 8252 §8.12).
+      // On the desktop the host sends it to the system browser; a blocked pop-up leaves the link on screen.
+      if (started.kind === 'browser') openPage(started.authorizationUrl);
       const outcome = await call('signin.wait', { attemptId: started.attemptId });
       const current = get().signin;
       if (!current || current.attemptId !== started.attemptId) return;

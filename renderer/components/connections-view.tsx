@@ -179,7 +179,7 @@ const Row = memo(function Row({ connection: c, serviceName, testable, test, high
         </div>
         <p className="row-meta muted">
           {METHOD_TEXT[c.authMethod]}
-          {c.expiresAt !== undefined && ` · token expires ${relative(c.expiresAt, now)}`}
+          {c.expiresAt !== undefined && (c.expiresAt > now ? ` · token expires ${relative(c.expiresAt, now)}` : ` · token expired ${relative(c.expiresAt, now)}`)}
           {c.lastUsedAt ? ` · last used ${shortDate(c.lastUsedAt)}` : ` · added ${shortDate(c.createdAt)}`}
           {c.state !== 'active' && c.stateReason && c.stateReason !== c.lastTest?.message && ` · ${c.stateReason}`}
         </p>
