@@ -34,7 +34,12 @@ export function relative(target: number, now: number): string {
   return diff >= 0 ? `in ${text}` : `${text} ago`;
 }
 
+// One formatter for the whole list: toLocaleString with options builds a new one per call.
+let dateFormat: Intl.DateTimeFormat | undefined;
+
 export function shortDate(iso: string): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  if (Number.isNaN(date.getTime())) return iso;
+  dateFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return dateFormat.format(date);
 }

@@ -191,6 +191,7 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
 
       async init() {
         const [connections, catalog, settings] = await Promise.all([call('connections.list', {}), call('catalog.list', {}), call('settings.get', {})]);
+        performance.mark('sophon:data');
         if (!connections.ok) {
           set({ loaded: true, loadError: connections.error.message });
           return;
