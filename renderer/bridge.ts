@@ -1,4 +1,4 @@
-import { Requests, type ApiResult, type RequestInput, type RequestName, type RequestOutput, type SophonWindowApi } from '../main/api/contract.ts';
+import { Events, Requests, type ApiResult, type EventName, type EventPayload, type RequestInput, type RequestName, type RequestOutput, type SophonWindowApi } from '../main/api/contract.ts';
 import { createWsBridge, type LinkStatus } from './ws-client.ts';
 
 declare global {
@@ -16,10 +16,23 @@ export interface Bridge {
 
 /** The desktop window's preload API when present, else the dashboard's WebSocket. */
 export function pickBridge(win: Window = window): Bridge {
-  if (win.sophon) return { kind: 'desktop', api: win.sophon, onStatus: () => () => undefined };
+  if (win.sophon) return { kind: 'desktop', api: checkedEvents(win.sophon), onStatus: () => () => undefined };
   const scheme = win.location.protocol === 'https:' ? 'wss:' : 'ws:';
   const ws = createWsBridge(`${scheme}//${win.location.host}/api`);
   return { kind: 'dashboard', api: ws, onStatus: (listener) => ws.onStatus(listener) };
+}
+
+/** Events reach the store only if they follow the contract (the WebSocket client checks its own). */
+function checkedEvents(api: SophonWindowApi): SophonWindowApi {
+  return {
+    ...api,
+    on<N extends EventName>(event: N, listener: (payload: EventPayload<N>) => void) {
+      return api.on(event, (payload) => {
+        const parsed = Events[event].safeParse(payload);
+        if (parsed.success) listener(parsed.data as EventPayload<N>);
+      });
+    },
+  };
 }
 
 /**

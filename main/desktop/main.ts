@@ -3,7 +3,7 @@
 // (deep-link.ts, deep-link-inbox.ts, ipc-router.ts, tray-model.ts, reauth-watch.ts,
 // safe-storage-protector.ts, window-policy.ts). Bundled to dist/desktop/main.cjs by
 // scripts/build-desktop.ts; tests never import this file (it needs the Electron binary).
-import { app, dialog, ipcMain, Notification, safeStorage, shell, type BrowserWindow } from 'electron';
+import { app, dialog, ipcMain, Notification, safeStorage, session, shell, type BrowserWindow } from 'electron';
 import { join, resolve } from 'node:path';
 import { SophonError, assertNever, firstLine, resolveHome, type BrowserOpener, type Notifier } from '../core/index.ts';
 import { openHostApi, type HostApi } from '../api/host.ts';
@@ -27,6 +27,8 @@ function main(): void {
     return;
   }
   registerAppScheme();
+  // Every renderer this app ever makes is sandboxed, whatever its options say.
+  app.enableSandbox();
   if (process.defaultApp && process.argv[1]) app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME, process.execPath, [resolve(process.argv[1])]);
   else app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME);
 
@@ -104,6 +106,9 @@ function main(): void {
 
   void app.whenReady().then(async () => {
     serveAppScheme(join(appDir, 'dist', 'renderer'));
+    // The window needs no camera, location, notifications API, …: only writing the copied device code.
+    session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
+    session.defaultSession.setPermissionCheckHandler((_contents, permission) => permission === 'clipboard-sanitized-write');
     try {
       host = await openHostApi({ home: resolveHome(process.env), ownerName: 'Sophon Desktop', protectors: desktopProtectors(safeStorage, process.env), browser, notifier, deepLinks: true });
     } catch (error) {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SophonError } from '../core/index.ts';
 
 /** The repository (or installed package) root: renderer/, vite.config.ts and dist/ live here. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -52,7 +53,9 @@ export async function ensureRendererBuild(options: { readonly outDir?: string; r
   options.log?.('building the dashboard (once per change of the renderer)…');
   const tmp = `${outDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    const [{ build }, { rendererConfig }] = await Promise.all([import('vite'), import('../../vite.config.ts')]);
+    const [{ build }, { rendererConfig }] = await Promise.all([import('vite'), import('../../vite.config.ts')]).catch((error: unknown) => {
+      throw new SophonError('NOT_SUPPORTED', 'the dashboard is built on first use and its build tools (vite) are not installed — run `npm ci` with dev dependencies, then start it again', { cause: error });
+    });
     await build({ ...rendererConfig, configFile: false, build: { ...rendererConfig.build, outDir: tmp, emptyOutDir: true } });
     await writeFile(join(tmp, STAMP), stamp);
     if ((await readStamp(outDir)) === stamp) return { dir: outDir, built: true };
