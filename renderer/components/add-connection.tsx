@@ -3,6 +3,7 @@ import type { AuthMethodView, ServiceSummary } from '../../main/api/contract.ts'
 import { useActions, useSophon } from '../store-context.tsx';
 import { SecretForm } from './secret-form.tsx';
 import { OAuthClientForm } from './oauth-client-form.tsx';
+import { labelProblem, labelRequired } from '../validation.ts';
 
 /** Add a connection: pick a service from the searchable catalog, then one of its ways to sign in. */
 export function AddConnection() {
@@ -85,7 +86,8 @@ function ServiceDetail({ service, onBack }: { readonly service: ServiceSummary; 
   const oauth = service.auth.filter((m) => m.type === 'oauth2' || m.type === 'device');
   const secrets = service.auth.filter((m) => m.type === 'api_key' || m.type === 'bearer' || m.type === 'basic');
   const other = service.auth.filter((m) => m.type === 'smtp_imap' || m.type === 'cli_reader');
-  const labelInput = label.trim() === '' ? undefined : label;
+  const labelInput = label === '' ? undefined : label;
+  const labelError = labelProblem(label, taken) ?? labelRequired(label, taken);
 
   return (
     <section aria-labelledby="service-title" className="service-detail">
@@ -105,9 +107,21 @@ function ServiceDetail({ service, onBack }: { readonly service: ServiceSummary; 
         <div className="method-card">
           <h3>Sign in with {service.name}</h3>
           <label className="field">
-            <span>Label (optional)</span>
-            <input value={label} maxLength={64} onChange={(e) => setLabel(e.target.value)} placeholder={taken.length === 0 ? 'default' : 'work, personal…'} />
+            <span>{taken.length > 0 ? 'Label' : 'Label (optional)'}</span>
+            <input
+              value={label}
+              maxLength={80}
+              onChange={(e) => setLabel(e.target.value)}
+              placeholder={taken.length === 0 ? 'default' : 'work, personal…'}
+              aria-invalid={Boolean(labelError && label !== '')}
+              aria-describedby={labelError ? 'oauth-label-error' : undefined}
+            />
           </label>
+          {labelError && (
+            <p id="oauth-label-error" className="field-error">
+              {labelError}
+            </p>
+          )}
           {oauth.map((m) =>
             m.clientConfigured === false ? (
               <OAuthClientForm key={m.type} service={service} method={m} />
@@ -116,7 +130,7 @@ function ServiceDetail({ service, onBack }: { readonly service: ServiceSummary; 
                 key={m.type}
                 type="button"
                 className="primary"
-                disabled={signingIn}
+                disabled={signingIn || labelError !== undefined}
                 onClick={() => void startSignIn({ service: service.id, method: m.type as 'oauth2' | 'device', ...(labelInput ? { label: labelInput } : {}) })}
               >
                 {m.type === 'oauth2' ? `Sign in with ${service.name} in your browser` : `Sign in with a code`}

@@ -113,7 +113,7 @@ describe('dashboard OAuth end to end (device flow, re-auth, browser sign-in)', (
   it('signs in through the browser (loopback redirect) and shows that it waits meanwhile', async () => {
     await page.getByRole('button', { name: 'Add connection' }).first().click();
     await page.getByRole('button', { name: /^OIDC Test/ }).click();
-    await page.getByLabel('Label (optional)').first().fill('laptop');
+    await page.getByLabel('Label', { exact: true }).first().fill('laptop');
     // The sign-in page opens in a new tab; here the test plays the person in that tab.
     const popup = page.waitForEvent('popup');
     await page.getByRole('button', { name: 'Sign in with OIDC Test in your browser' }).click();
