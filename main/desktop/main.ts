@@ -53,6 +53,7 @@ function main(): void {
     if (link) inbox.receive(link);
     else showWindow();
   });
+  // Every webContents, the main window's included: no navigation away, no new windows.
   app.on('web-contents-created', (_event, contents) => hardenContents(contents, external));
   // A tray app: closing the last window leaves it running in the tray.
   app.on('window-all-closed', () => undefined);
@@ -75,9 +76,10 @@ function main(): void {
   });
 
   function showWindow(): void {
-    if (!host) return;
+    // Before the vault is open there is nothing to show; the window opens once it is.
+    if (!host || !router) return;
     if (!window || window.isDestroyed()) {
-      window = createMainWindow({ preload: join(appDir, 'dist', 'desktop', 'preload.cjs'), external, isQuitting: () => quitting, icon: join(appDir, 'assets', 'icon.png') });
+      window = createMainWindow({ preload: join(appDir, 'dist', 'desktop', 'preload.cjs'), isQuitting: () => quitting, icon: join(appDir, 'assets', 'icon.png') });
       const contents = window.webContents;
       const detach = router?.attach(contents);
       window.on('closed', () => detach?.());

@@ -32,7 +32,7 @@ export function serveAppScheme(rendererDir: string): void {
   });
 }
 
-/** Navigation and new windows are refused for every webContents the app ever creates. */
+/** Navigation and new windows are refused for every webContents the app ever creates (app 'web-contents-created'). */
 export function hardenContents(contents: WebContents, external: ExternalUrls): void {
   contents.on('will-navigate', (event, url) => {
     if (!mayNavigate(url)) event.preventDefault();
@@ -49,7 +49,6 @@ export function hardenContents(contents: WebContents, external: ExternalUrls): v
 
 export interface MainWindowOptions {
   readonly preload: string;
-  readonly external: ExternalUrls;
   readonly isQuitting: () => boolean;
   readonly icon?: string;
 }
@@ -75,14 +74,12 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
       spellcheck: false,
     },
   });
-  hardenContents(window.webContents, options.external);
   window.on('close', (event) => {
     if (closeAction(options.isQuitting()) === 'hide') {
       event.preventDefault();
       window.hide();
     }
   });
-  window.once('ready-to-show', () => window.show());
   void window.loadURL(`${APP_ORIGIN}/index.html`);
   return window;
 }
