@@ -9,7 +9,11 @@ export interface GhHostEntry {
 
 function unquote(raw: string): string {
   const value = raw.trim();
-  if (value.length >= 2 && ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))) return value.slice(1, -1);
+  const quote = value[0];
+  if (quote === '"' || quote === "'") {
+    const end = value.indexOf(quote, 1);
+    if (end > 0) return value.slice(1, end);
+  }
   const comment = value.search(/\s#/);
   return (comment >= 0 ? value.slice(0, comment) : value).trim();
 }
