@@ -153,8 +153,8 @@ export class ProviderService {
         if (options.vault.has(profileMetaKey(connection.id))) this.track(options.vault.delete(profileMetaKey(connection.id)));
       } else if (change.type === 'added' && connection.service === 'openai-codex' && sourceOf(connection) === 'oauth') {
         this.track(this.rememberCodexIdentity(connection));
-      } else if (change.type === 'added' && connection.service === 'github-copilot') {
-        // Check the seat right after sign-in, and keep a Copilot token ready.
+      } else if (change.type === 'added' && connection.service === 'github-copilot' && sourceOf(connection) === 'oauth') {
+        // Check the seat right after a sign-in (pasted and CLI tokens are checked before they are stored), and keep a Copilot token ready.
         this.track(this.copilotFor(connection, { actor: 'host' }).catch(() => undefined));
       }
     });
