@@ -42,7 +42,7 @@ export async function startGithubStandin(options: GithubStandinOptions = {}) {
       if (!form.get('client_id')) return json(res, 200, { error: 'incorrect_client_credentials' });
       deviceCount++;
       const body = { device_code: `device-${deviceCount}`, user_code: 'WDJB-MJHT', verification_uri: 'https://github.com/login/device', expires_in: 900, interval: 5 };
-      if (!wantsJson) return void res.writeHead(200, { 'content-type': 'application/x-www-form-urlencoded' }).end(new URLSearchParams(Object.entries(body).map(([k, v]) => [k, String(v)])).toString());
+      if (!wantsJson) return void res.writeHead(200, { 'content-type': 'application/x-www-form-urlencoded' }).end(new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)])).toString());
       return json(res, 200, body);
     }
     if (req.method === 'POST' && url.pathname === '/login/oauth/access_token') {

@@ -9,7 +9,7 @@ import { probeMessages } from './anthropic.ts';
 import { isoTime } from './cli-credentials.ts';
 import { exchangeCopilotToken, validateGithubToken, type CopilotToken } from './copilot.ts';
 import { jwtExpiry, openaiIdentity } from './jwt.ts';
-import { CLI_PROFILE_NAMES, type Profile } from './profiles.ts';
+import { CLI_PROFILE_NAMES, sourceOf, type Profile } from './profiles.ts';
 import type { ProviderService } from './provider-service.ts';
 import type { Clock, HttpFetch } from '../ports.ts';
 import type { ConnectionService } from '../connections/connection-service.ts';
@@ -61,11 +61,11 @@ function routeToken(services: readonly ServiceDefinition[], token: string): { se
   return candidates.find((c) => c.method.pattern !== undefined && new RegExp(c.method.pattern).test(token)) ?? candidates[0];
 }
 
-async function labelFree(deps: ActionDeps, provider: string, label: string): Promise<void> {
-  const profiles = await deps.providers.profiles({ actor: 'host' });
-  const taken = profiles.find((p) => p.provider === provider && p.name.toLowerCase() === label.toLowerCase());
+async function labelFree(deps: ActionDeps, services: readonly ServiceDefinition[], provider: string, label: string): Promise<void> {
+  const ids = new Set(services.map((s) => s.id));
+  const taken = (await deps.connections.list()).find((c) => ids.has(c.service) && c.label.toLowerCase() === label.toLowerCase());
   if (taken) {
-    throw new SophonError('DUPLICATE_LABEL', `the profile ${taken.id} exists already (${taken.source}) — pass --profile NAME for another one, or remove it first${taken.connectionId ? ` with \`sophon connect remove ${taken.connectionId}\`` : ''}`);
+    throw new SophonError('DUPLICATE_LABEL', `the profile ${provider}:${taken.label} exists already (${sourceOf(taken) ?? taken.authMethod}) — pass --profile NAME for another one, or remove it first with \`sophon connect remove ${taken.id}\``);
   }
 }
 
@@ -85,7 +85,7 @@ export async function pasteToken(deps: ActionDeps, input: PasteTokenInput, ctx: 
   const route = routeToken(services, token);
   if (!route) throw new SophonError('NOT_SUPPORTED', `${input.provider} does not take a pasted token — see \`sophon models auth login --provider ${input.provider}\``);
   const label = input.profile ?? 'default';
-  await labelFree(deps, input.provider, label);
+  await labelFree(deps, services, input.provider, label);
   const now = deps.clock.now();
   const warnings: string[] = [];
   let expiresAt = input.expiresInMs !== undefined ? now + input.expiresInMs : jwtExpiry(token);

@@ -19,7 +19,7 @@ import { CopilotTokens, type CopilotToken } from './copilot.ts';
 import { findExecutable, type ProviderEnvironment } from './environment.ts';
 import { GhCliReader } from './gh-cli.ts';
 import { githubHosts } from './github-host.ts';
-import { openaiIdentity } from './jwt.ts';
+import { jwtExpiry, openaiIdentity } from './jwt.ts';
 import { ProfileMeta, profileMetaKey } from './profile-meta.ts';
 import { pasteToken, syncCli, testProfile, type ActionDeps, type PasteTokenInput, type ProfileResult, type TestOutcome } from './profile-actions.ts';
 import {
@@ -299,8 +299,15 @@ export class ProviderService {
   }
 
   private async rememberCodexIdentity(connection: Connection): Promise<void> {
-    const secret = await this.options.connections.readSecret(connection.id, { actor: 'host' }, 'profile metadata').catch(() => undefined);
-    if (secret?.type === 'oauth') await this.writeMeta(connection.id, identityMeta(secret));
+    const ctx: RequestContext = { actor: 'host' };
+    const secret = await this.options.connections.readSecret(connection.id, ctx, 'profile metadata').catch(() => undefined);
+    if (secret?.type !== 'oauth') return;
+    await this.writeMeta(connection.id, identityMeta(secret));
+    // Without expires_in the token would look everlasting and never be refreshed: take the JWT's own exp.
+    const expiresAt = secret.expiresAt ?? jwtExpiry(secret.accessToken);
+    if (secret.expiresAt === undefined && expiresAt !== undefined) {
+      await this.options.connections.store({ ...connection, expiresAt, refreshable: secret.refreshToken !== undefined }, { ...secret, expiresAt }, ctx, 'credential.replace');
+    }
   }
 
   // ---- GitHub Copilot --------------------------------------------------------------
