@@ -84,7 +84,7 @@ describe('GitHub Copilot', () => {
     expect(profile).toMatchObject({ source: 'oauth', state: 'usable', plan: 'copilot_for_individual_user', billing: 'subscription', connectionId: connection.id });
 
     // refresh_in (1500 s) comes before expires_at (1800 s): one timer renews it.
-    expect(api.core.providers.copilot.timerArmed).toBe(true);
+    expect(api.core.providers.copilot.tokens.timerArmed).toBe(true);
     await clock.advance(1_500_000);
     await vi.waitFor(() => expect(standin!.state.exchangeTimes.length).toBe(2));
     expect(standin.state.exchangeTimes[1]!).toBeLessThan(first.expiresAt);
@@ -98,8 +98,24 @@ describe('GitHub Copilot', () => {
     await clock.advance(1_500_000);
     await vi.waitFor(() => expect(standin!.state.exchangeTimes.length).toBe(3));
     await host!.dispose();
-    expect(api.core.providers.copilot.timerArmed).toBe(false);
+    expect(api.core.providers.copilot.tokens.timerArmed).toBe(false);
     host = undefined;
+  });
+
+  it('turns a device sign-in of an account without a Copilot seat into a clear error', async () => {
+    const clock = new ManualClock(Date.now());
+    standin = await startGithubStandin({ issued: 'gho_CANARYnoseat0000', tokens: { gho_CANARYnoseat0000: { login: 'nocopilot', seat: false } }, now: () => clock.now() });
+    const api = await open(endpoints(standin.url), { clock });
+    const started = await api.core.oauth.signin.start({ service: 'github-copilot', method: 'device' }, { actor: 'cli' });
+    const done = api.core.oauth.signin.wait(started.attemptId);
+    await clock.advance(5_000);
+    const connection = await done;
+    await api.core.providers.idle();
+    expect((await api.core.connections.get(connection.id))!).toMatchObject({ state: 'error', stateReason: expect.stringMatching(/^this GitHub account has no Copilot seat/) });
+    const status = await api.dispatcher.call('models.status', {}, { actor: 'window' });
+    expect(status).toMatchObject({ ok: true, data: { check: { exitCode: 1 }, profiles: [expect.objectContaining({ id: 'github-copilot:default', state: 'error' })] } });
+    expect(await codeOf(api.core.connections.credential(connection, { actor: 'skill' }, 'broker'))).toBe('NO_COPILOT_SEAT');
+    expect(api.core.providers.copilot.tokens.timerArmed).toBe(false);
   });
 
   it('validates a pasted GitHub token with GET /user and the Copilot seat before storing it', async () => {

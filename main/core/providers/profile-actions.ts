@@ -94,7 +94,7 @@ export async function pasteToken(deps: ActionDeps, input: PasteTokenInput, ctx: 
   let copilot: CopilotToken | undefined;
   if (route.service.id === 'github-copilot') {
     // A GitHub token: checked with GET /user, then for a Copilot seat, before anything is stored.
-    const api = deps.providers.githubApi();
+    const api = deps.providers.copilot.githubApi();
     account = (await validateGithubToken(deps.fetch, api, token)).login;
     copilot = await exchangeCopilotToken(deps.fetch, api, token, now);
   } else if (route.service.id === 'openai-codex') {
@@ -111,7 +111,7 @@ export async function pasteToken(deps: ActionDeps, input: PasteTokenInput, ctx: 
   if (expiresAt !== undefined || account !== undefined) {
     connection = await deps.connections.update(connection.id, { ...(expiresAt !== undefined ? { expiresAt } : {}), ...(account !== undefined ? { account } : {}) });
   }
-  if (copilot) deps.providers.copilot.seed(connection.id, async () => token, token, copilot);
+  if (copilot) deps.providers.copilot.tokens.seed(connection.id, async () => token, token, copilot);
   return { profile: await profileOf(deps, connection, input.provider), warnings };
 }
 
@@ -125,8 +125,8 @@ export async function syncCli(deps: ActionDeps, input: { provider: string; profi
   if (existing) return { profile: await profileOf(deps, existing, input.provider), warnings: [`already linked as ${input.provider}:${existing.label}`] };
   const label = input.profile ?? CLI_PROFILE_NAMES[method.cli];
   // Throws the CLI's own one-line problem (missing, malformed, expired) before anything is stored.
-  const credential = await deps.providers.cliCredential(method.cli, ctx, 'link');
-  if (service.id === 'github-copilot' && credential.token) await exchangeCopilotToken(deps.fetch, deps.providers.githubApi(), credential.token, deps.clock.now());
+  const credential = await deps.providers.cli.credential(method.cli, ctx, 'link');
+  if (service.id === 'github-copilot' && credential.token) await exchangeCopilotToken(deps.fetch, deps.providers.copilot.githubApi(), credential.token, deps.clock.now());
   const connection = await deps.connections.prepare(service, label, 'cli_reader', {
     ...(credential.expiresAt !== undefined ? { expiresAt: credential.expiresAt } : {}),
     ...(credential.account ?? credential.email ? { account: credential.account ?? credential.email } : {}),
@@ -147,7 +147,7 @@ export async function testProfile(deps: ActionDeps, id: string, ctx: RequestCont
     if (!service) throw new SophonError('UNKNOWN_SERVICE', `${profile.service} is not in the catalog any more`);
     if (profile.service === 'github-copilot') {
       const connection = profile.connectionId ? await deps.connections.get(profile.connectionId) : undefined;
-      const token = connection ? await deps.providers.copilotFor(connection, ctx) : await deps.providers.copilotFromGh(ctx);
+      const token = await deps.providers.copilotToken(connection, ctx);
       const facts = [token.sku ? `plan ${token.sku}` : undefined, `Copilot token valid until ${isoTime(token.expiresAt)}`, token.apiBase ? `API ${token.apiBase}` : undefined].filter(Boolean).join(', ');
       return { profile, ok: true, message: `this GitHub account has Copilot (${facts})` };
     }

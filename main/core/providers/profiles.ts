@@ -103,17 +103,6 @@ export function effectiveOrder(profiles: readonly Profile[], explicit: readonly 
   return [...first, ...defaultOrder(profiles).filter((id) => !first.includes(id))];
 }
 
-/** Stored in the vault under `models/auth-order` (an order is a preference, not a setting to share). */
-export const AuthOrderStore = z.record(
-  z.string(),
-  z.object({
-    default: z.array(z.string()).optional(),
-    agents: z.record(z.string(), z.array(z.string())).optional(),
-  }),
-);
-export type AuthOrderStore = z.infer<typeof AuthOrderStore>;
-export const AUTH_ORDER_KEY = 'models/auth-order';
-
 export const AgentName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dots, dashes and underscores, up to 64');
 
 export function checkAgent(agent: string | undefined): string | undefined {
