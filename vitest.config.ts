@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     globalSetup: [],
     reporters: ['default'],
+    // oidc-provider announces its development-only settings on every start; they are expected here.
+    onConsoleLog: (log) => !log.includes('oidc-provider'),
   },
 });

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { SophonError, firstLine } from '../core/index.ts';
-import { hiddenPassphrase } from './passphrase.ts';
+import { passphrasePrompt } from '../api/terminal-prompt.ts';
 import { startHeadless } from './serve.ts';
 
 /** Entry for `sophon serve` (bin/sophon.js routes here, so the CLI never imports the host). */
@@ -19,7 +19,7 @@ export async function serveMain(argv: readonly string[], env: NodeJS.ProcessEnv 
   }
   void options;
   try {
-    const host = await startHeadless({ env, ...(process.stdin.isTTY ? { prompt: hiddenPassphrase } : {}) });
+    const host = await startHeadless({ env, ...(process.stdin.isTTY ? { prompt: passphrasePrompt } : {}) });
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

@@ -6,6 +6,7 @@ import { completeAuthorization, approveDeviceCode, denyDeviceCode } from '../hel
 import { fastPassphrase } from '../helpers/protectors.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
 import { CONNECTOR_ID, writeOAuthHome, offsetClock, hurryingClock } from '../helpers/oauth-fixture.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 
 let server: OidcServer;
 let home: TempHome;
@@ -131,6 +132,19 @@ describe('OAuth sign-in against a real OpenID provider', () => {
     const polls = clock.delays.filter((d) => d < 60_000);
     expect(polls[0]).toBe(5000);
     expect(polls.slice(1).every((d) => d >= 10_000)).toBe(true);
+  });
+
+  it('a pending attempt expires after 10 minutes; its late response is refused', async () => {
+    const clock = new ManualClock(Date.now());
+    const api = await openHost({ clock, deepLinks: true });
+    const started = await api.core.oauth.signin.start({ service: CONNECTOR_ID, method: 'oauth2', redirect: 'deeplink' }, { actor: 'window' });
+    if (started.kind !== 'browser') throw new Error('expected a browser sign-in');
+    expect(started.expiresAt - clock.now()).toBe(10 * 60_000);
+    const late = await completeAuthorization(started.authorizationUrl);
+    await clock.advance(10 * 60_000);
+    expect(await codeOf(api.core.oauth.signin.wait(started.attemptId))).toBe('OAUTH_EXPIRED');
+    expect(await codeOf(api.core.oauth.signin.complete(late, { actor: 'host' }))).toBe('OAUTH_STATE_MISMATCH');
+    expect(await api.core.connections.list()).toEqual([]);
   });
 
   it('device flow: a declined code stops with a clear message', async () => {
