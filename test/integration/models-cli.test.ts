@@ -125,7 +125,12 @@ describe('auth profiles from the CLI', () => {
     const audit = await readFile(join(home.dir, '.sophon', 'audit', 'audit.jsonl'), 'utf8');
     noSecrets(audit);
     expect(audit).toContain('"source":"claude-code"');
-    const verify = await runCli(['audit', 'verify'], { env });
-    expect(verify.code).toBe(0);
+
+    // The linked Claude Code sign-in disappears: its profile is missing, and --check says so.
+    await rm(join(claudeDir, '.credentials.json'));
+    const gone = await runCli(['models', 'status', '--check'], { env });
+    expect(gone.code).toBe(1);
+    expect(gone.stdout).toMatch(/anthropic:claude-cli\s+cli-sync\s+MISSING/);
+    expect(gone.stdout).toContain('check: expired or missing — anthropic:claude-cli: missing — no Claude Code sign-in found in ~/.claude/.credentials.json — run `claude auth login`');
   });
 });

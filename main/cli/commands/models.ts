@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SophonError } from '../../core/index.ts';
+import { SophonError, TERMS_NOTICE } from '../../core/index.ts';
 import type { AuthOrderView, CliStatusView, ModelsStatusView, ProfileResultView, ProfileView, SignInStarted } from '../../api/contract.ts';
 import { formatExpiry, output, table, unwrap, type Out } from '../output.ts';
 import { hiddenPrompt, readSecret } from '../prompt.ts';
@@ -141,8 +141,7 @@ function registerAuth(models: Command, cli: CliContext): void {
           cli.setExitCode(1);
         }
       }
-      const status = unwrap(await cli.call<ModelsStatusView>('models.status', {}));
-      out.line(status.notice);
+      out.line(TERMS_NOTICE);
     });
 
   auth
