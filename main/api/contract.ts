@@ -132,6 +132,79 @@ export type SignInStarted = z.infer<typeof SignInStarted>;
 export const SignInStatus = z.enum(['waiting', 'polling', 'slow_down', 'completed', 'failed', 'expired', 'cancelled']);
 export type SignInStatus = z.infer<typeof SignInStatus>;
 
+// ---- model providers and subscriptions (issue 5) ----
+
+export const ProfileSource = z.enum(['cli-sync', 'oauth', 'token', 'api-key']);
+export type ProfileSource = z.infer<typeof ProfileSource>;
+export const ProfileState = z.enum(['usable', 'expiring', 'expired', 'missing', 'needs_reauth', 'error']);
+export type ProfileState = z.infer<typeof ProfileState>;
+const ProviderId = z.string().min(1).max(64);
+const ProfileId = z.string().min(1).max(200);
+const AgentName = z.string().min(1).max(64);
+
+/** One auth profile (`provider:name`). `location` is where a CLI sign-in is read from (a path), never a token. */
+export const ProfileView = z.object({
+  id: z.string(),
+  provider: z.string(),
+  name: z.string(),
+  service: z.string(),
+  source: ProfileSource,
+  state: ProfileState,
+  reason: z.string().optional(),
+  expiresAt: z.number().optional(),
+  refreshable: z.boolean(),
+  connectionId: z.string().optional(),
+  cli: z.enum(['claude-code', 'codex', 'gh']).optional(),
+  account: z.string().optional(),
+  plan: z.string().optional(),
+  billing: z.enum(['subscription', 'per-token']),
+  /** USD per million tokens: 0 for a subscription; absent for per-token billing (see the provider's price list). */
+  cost: z.object({ input: z.number(), output: z.number(), cacheRead: z.number(), cacheWrite: z.number() }).optional(),
+  location: z.string().optional(),
+});
+export type ProfileView = z.infer<typeof ProfileView>;
+
+export const ModelsStatusView = z.object({
+  providers: z.array(z.object({ id: z.string(), services: z.array(z.string()), billing: z.enum(['subscription', 'per-token', 'mixed']), order: z.array(z.string()) })),
+  profiles: z.array(ProfileView),
+  /** What `sophon models status --check` exits with: 0 all usable, 1 expired or missing, 2 expiring within 24 h. */
+  check: z.object({ exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]), problems: z.array(z.string()) }),
+  /** The reminder that each provider's terms decide whether a plan may be used programmatically. */
+  notice: z.string(),
+});
+export type ModelsStatusView = z.infer<typeof ModelsStatusView>;
+
+/** Whether Claude Code, Codex and gh are installed and signed in (the "Sign in with Claude Code" card). */
+export const CliStatusView = z.object({
+  cli: z.enum(['claude-code', 'codex', 'gh']),
+  name: z.string(),
+  provider: z.string(),
+  service: z.string(),
+  installed: z.boolean(),
+  signedIn: z.boolean(),
+  state: z.union([ProfileState, z.literal('not_signed_in')]),
+  message: z.string(),
+  loginCommand: z.string(),
+  location: z.string().optional(),
+  expiresAt: z.number().optional(),
+  plan: z.string().optional(),
+  account: z.string().optional(),
+  profile: z.string().optional(),
+});
+export type CliStatusView = z.infer<typeof CliStatusView>;
+
+export const AuthOrderView = z.object({
+  provider: z.string(),
+  agent: z.string().optional(),
+  scope: z.enum(['agent', 'provider', 'default']),
+  explicit: z.array(z.string()),
+  effective: z.array(z.string()),
+});
+export type AuthOrderView = z.infer<typeof AuthOrderView>;
+
+export const ProfileResultView = z.object({ profile: ProfileView, warnings: z.array(z.string()), notice: z.string() });
+export type ProfileResultView = z.infer<typeof ProfileResultView>;
+
 export const SettingsView = z.object({
   theme: z.enum(['system', 'light', 'dark']),
 });
@@ -179,6 +252,30 @@ export const Requests = {
     z.object({ service: z.string().min(1).max(64), clientId: z.string().min(1).max(512), clientSecret: z.string().max(4096).optional() }).strict(),
     z.object({ service: z.string(), clientId: z.string(), hasSecret: z.boolean() }),
   ),
+  'models.status': request(z.object({ agent: AgentName.optional() }).strict(), ModelsStatusView),
+  'models.cliStatus': request(Empty, z.array(CliStatusView)),
+  /** A token pasted for a provider (a `claude setup-token` token, a GitHub token, an API key): stdin or a hidden field, never argv. */
+  'models.pasteToken': request(
+    z.object({ provider: ProviderId, profile: z.string().min(1).max(64).optional(), secret: z.string().max(16384), expiresInSeconds: z.number().int().min(1).max(10 * 366 * 86_400).optional() }).strict(),
+    ProfileResultView,
+  ),
+  /** Links a CLI sign-in (Claude Code, Codex, gh) as a profile, read in place. */
+  'models.sync': request(z.object({ provider: ProviderId, profile: z.string().min(1).max(64).optional() }).strict(), ProfileResultView),
+  'models.test': request(
+    z.object({ profile: ProfileId }).strict(),
+    z.object({ profile: ProfileView, ok: z.boolean(), message: z.string(), code: z.string().optional(), status: z.number().optional() }),
+  ),
+  /** Which profile a provider's credential would come from now, and which were skipped. */
+  'models.resolve': request(
+    z.object({ provider: ProviderId, agent: AgentName.optional() }).strict(),
+    z.object({ profile: ProfileView, skipped: z.array(z.object({ id: z.string(), reason: z.string() })) }),
+  ),
+  'models.orderGet': request(z.object({ provider: ProviderId, agent: AgentName.optional() }).strict(), AuthOrderView),
+  'models.orderSet': request(
+    z.object({ provider: ProviderId, agent: AgentName.optional(), profiles: z.array(ProfileId).min(1).max(32) }).strict(),
+    z.object({ order: AuthOrderView, warnings: z.array(z.string()) }),
+  ),
+  'models.orderClear': request(z.object({ provider: ProviderId, agent: AgentName.optional() }).strict(), AuthOrderView),
   'audit.list': request(
     z
       .object({

@@ -2,6 +2,7 @@ import { openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
 import { Dispatcher } from './dispatch.ts';
 import { foundationHandlers } from './handlers/foundation.ts';
 import { oauthHandlers } from './handlers/oauth.ts';
+import { providerHandlers } from './handlers/providers.ts';
 
 export interface HostApi {
   readonly core: SophonCore;
@@ -19,6 +20,7 @@ export async function openHostApi(options: CoreOptions): Promise<HostApi> {
     const dispatcher = new Dispatcher(core);
     dispatcher.register(foundationHandlers(core));
     dispatcher.register(oauthHandlers(core, dispatcher));
+    dispatcher.register(providerHandlers(core));
     return { core, dispatcher, dispose: () => core.dispose() };
   } catch (error) {
     await core.dispose();

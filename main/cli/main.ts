@@ -5,6 +5,7 @@ import { registerConnect } from './commands/connect.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerCatalog } from './commands/catalog.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerModels } from './commands/models.ts';
 
 /** Runs one `sophon` command; resolves to the process exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -20,6 +21,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   registerCatalog(program, cli);
   registerAudit(program, cli);
   registerDoctor(program, cli);
+  registerModels(program, cli);
   const json = argv.includes('--json');
   try {
     await program.parseAsync([...argv], { from: 'user' });
