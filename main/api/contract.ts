@@ -133,6 +133,79 @@ export type SignInStarted = z.infer<typeof SignInStarted>;
 export const SignInStatus = z.enum(['waiting', 'polling', 'slow_down', 'completed', 'failed', 'expired', 'cancelled']);
 export type SignInStatus = z.infer<typeof SignInStatus>;
 
+// ---- model providers and subscriptions (issue 5) ----
+
+export const ProfileSource = z.enum(['cli-sync', 'oauth', 'token', 'api-key']);
+export type ProfileSource = z.infer<typeof ProfileSource>;
+export const ProfileState = z.enum(['usable', 'expiring', 'expired', 'missing', 'needs_reauth', 'error']);
+export type ProfileState = z.infer<typeof ProfileState>;
+const ProviderId = z.string().min(1).max(64);
+const ProfileId = z.string().min(1).max(200);
+const AgentName = z.string().min(1).max(64);
+
+/** One auth profile (`provider:name`). `location` is where a CLI sign-in is read from (a path), never a token. */
+export const ProfileView = z.object({
+  id: z.string(),
+  provider: z.string(),
+  name: z.string(),
+  service: z.string(),
+  source: ProfileSource,
+  state: ProfileState,
+  reason: z.string().optional(),
+  expiresAt: z.number().optional(),
+  refreshable: z.boolean(),
+  connectionId: z.string().optional(),
+  cli: z.enum(['claude-code', 'codex', 'gh']).optional(),
+  account: z.string().optional(),
+  plan: z.string().optional(),
+  billing: z.enum(['subscription', 'per-token']),
+  /** USD per million tokens: 0 for a subscription; absent for per-token billing (see the provider's price list). */
+  cost: z.object({ input: z.number(), output: z.number(), cacheRead: z.number(), cacheWrite: z.number() }).optional(),
+  location: z.string().optional(),
+});
+export type ProfileView = z.infer<typeof ProfileView>;
+
+export const ModelsStatusView = z.object({
+  providers: z.array(z.object({ id: z.string(), services: z.array(z.string()), billing: z.enum(['subscription', 'per-token', 'mixed']), order: z.array(z.string()) })),
+  profiles: z.array(ProfileView),
+  /** What `sophon models status --check` exits with: 0 all usable, 1 expired or missing, 2 expiring within 24 h. */
+  check: z.object({ exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]), problems: z.array(z.string()) }),
+  /** The reminder that each provider's terms decide whether a plan may be used programmatically. */
+  notice: z.string(),
+});
+export type ModelsStatusView = z.infer<typeof ModelsStatusView>;
+
+/** Whether Claude Code, Codex and gh are installed and signed in (the "Sign in with Claude Code" card). */
+export const CliStatusView = z.object({
+  cli: z.enum(['claude-code', 'codex', 'gh']),
+  name: z.string(),
+  provider: z.string(),
+  service: z.string(),
+  installed: z.boolean(),
+  signedIn: z.boolean(),
+  state: z.union([ProfileState, z.literal('not_signed_in')]),
+  message: z.string(),
+  loginCommand: z.string(),
+  location: z.string().optional(),
+  expiresAt: z.number().optional(),
+  plan: z.string().optional(),
+  account: z.string().optional(),
+  profile: z.string().optional(),
+});
+export type CliStatusView = z.infer<typeof CliStatusView>;
+
+export const AuthOrderView = z.object({
+  provider: z.string(),
+  agent: z.string().optional(),
+  scope: z.enum(['agent', 'provider', 'default']),
+  explicit: z.array(z.string()),
+  effective: z.array(z.string()),
+});
+export type AuthOrderView = z.infer<typeof AuthOrderView>;
+
+export const ProfileResultView = z.object({ profile: ProfileView, warnings: z.array(z.string()), notice: z.string() });
+export type ProfileResultView = z.infer<typeof ProfileResultView>;
+
 export const SettingsView = z.object({
   theme: z.enum(['system', 'light', 'dark']),
 });
@@ -147,8 +220,8 @@ export const SkillView = z.object({
   description: z.string().optional(),
   file: z.string(),
   status: SkillStatus,
-  /** What the manifest asks for now: one entry per service or labelled connection. */
-  credentials: z.array(z.object({ ref: z.string(), methods: z.array(z.string()), paths: z.array(z.string()) })),
+  /** What the manifest asks for now: one entry per service or labelled connection (refs, never a secret). */
+  grants: z.array(z.object({ ref: z.string(), methods: z.array(z.string()), paths: z.array(z.string()) })),
   /** null: any tool name. */
   tools: z.array(z.string()).nullable(),
   /** SHA-256 of what the manifest asks for; pass it to skills.approve to approve exactly what was shown. */
@@ -175,7 +248,8 @@ export const BrokerStatusView = z.object({
   proxyUrl: z.string().optional(),
   defaultTtlSeconds: z.number(),
   maxTtlSeconds: z.number(),
-  tokens: z.array(BrokerTokenView),
+  /** Live broker tokens: ids and what they cover, never the tokens. */
+  live: z.array(BrokerTokenView),
 });
 export type BrokerStatusView = z.infer<typeof BrokerStatusView>;
 
@@ -238,6 +312,30 @@ export const Requests = {
     z.object({ service: z.string().min(1).max(64), clientId: z.string().min(1).max(512), clientSecret: z.string().max(4096).optional() }).strict(),
     z.object({ service: z.string(), clientId: z.string(), hasSecret: z.boolean() }),
   ),
+  'models.status': request(z.object({ agent: AgentName.optional() }).strict(), ModelsStatusView),
+  'models.cliStatus': request(Empty, z.array(CliStatusView)),
+  /** A token pasted for a provider (a `claude setup-token` token, a GitHub token, an API key): stdin or a hidden field, never argv. */
+  'models.pasteToken': request(
+    z.object({ provider: ProviderId, profile: z.string().min(1).max(64).optional(), secret: z.string().max(16384), expiresInSeconds: z.number().int().min(1).max(10 * 366 * 86_400).optional() }).strict(),
+    ProfileResultView,
+  ),
+  /** Links a CLI sign-in (Claude Code, Codex, gh) as a profile, read in place. */
+  'models.sync': request(z.object({ provider: ProviderId, profile: z.string().min(1).max(64).optional() }).strict(), ProfileResultView),
+  'models.test': request(
+    z.object({ profile: ProfileId }).strict(),
+    z.object({ profile: ProfileView, ok: z.boolean(), message: z.string(), code: z.string().optional(), status: z.number().optional() }),
+  ),
+  /** Which profile a provider's credential would come from now, and which were skipped. */
+  'models.resolve': request(
+    z.object({ provider: ProviderId, agent: AgentName.optional() }).strict(),
+    z.object({ profile: ProfileView, skipped: z.array(z.object({ id: z.string(), reason: z.string() })) }),
+  ),
+  'models.orderGet': request(z.object({ provider: ProviderId, agent: AgentName.optional() }).strict(), AuthOrderView),
+  'models.orderSet': request(
+    z.object({ provider: ProviderId, agent: AgentName.optional(), profiles: z.array(ProfileId).min(1).max(32) }).strict(),
+    z.object({ order: AuthOrderView, warnings: z.array(z.string()) }),
+  ),
+  'models.orderClear': request(z.object({ provider: ProviderId, agent: AgentName.optional() }).strict(), AuthOrderView),
   'audit.list': request(
     z
       .object({
@@ -259,8 +357,8 @@ export const Requests = {
   /** Validates a manifest (its parsed JSON) and copies it to skills/<id>.json; it still needs approval. */
   'skills.add': request(z.object({ manifest: z.unknown() }).strict(), SkillView),
   'skills.approve': request(z.object({ id: SkillRef, grantHash: z.string().regex(/^[a-f0-9]{64}$/).optional() }).strict(), SkillView),
-  'skills.revoke': request(z.object({ id: SkillRef }).strict(), z.object({ skill: SkillView, tokensRevoked: z.number() })),
-  'skills.remove': request(z.object({ id: SkillRef }).strict(), z.object({ skill: SkillView, tokensRevoked: z.number() })),
+  'skills.revoke': request(z.object({ id: SkillRef }).strict(), z.object({ skill: SkillView, revoked: z.number() })),
+  'skills.remove': request(z.object({ id: SkillRef }).strict(), z.object({ skill: SkillView, revoked: z.number() })),
   'broker.mint': request(
     z.object({ skill: SkillRef, tool: z.string().min(1).max(128), connections: z.array(Ref).max(16).optional(), ttlSeconds: z.number().int().min(1).optional() }).strict(),
     MintedTokenView,
@@ -292,7 +390,10 @@ export const Events = {
     errorCode: z.string().optional(),
   }),
   'skills.changed': z.object({ id: z.string() }),
-  'broker.changed': z.object({ activeTokens: z.number() }),
+  /** How many broker tokens are live (the tray's kill switch shows it). */
+  'broker.changed': z.object({ live: z.number() }),
+  /** Desktop only: the person chose an item in the tray menu that the window carries out. */
+  'tray.selected': z.object({ action: z.enum(['reconnect']), connectionId: z.string() }),
 } as const;
 
 export type EventName = keyof typeof Events;
@@ -302,9 +403,13 @@ export const REQUEST_NAMES = Object.keys(Requests) as RequestName[];
 export const EVENT_NAMES = Object.keys(Events) as EventName[];
 
 /** The client surface: `sophon.connections.list()` for request `connections.list`. */
+type DomainOf<N> = N extends `${infer Domain}.${string}` ? Domain : never;
+export type RequestDomain = DomainOf<RequestName>;
 export type DomainApi = {
-  [D in RequestName as D extends `${infer Domain}.${string}` ? Domain : never]: {
-    [N in RequestName as N extends `${D & string}.${infer Verb}` ? Verb : never]: (input: RequestInput<N>) => Promise<ApiResult<RequestOutput<N>>>;
+  readonly [D in RequestDomain]: {
+    readonly [N in RequestName as N extends `${D}.${infer Verb}` ? Verb : never]: Record<string, never> extends RequestInput<N>
+      ? (input?: RequestInput<N>) => Promise<ApiResult<RequestOutput<N>>>
+      : (input: RequestInput<N>) => Promise<ApiResult<RequestOutput<N>>>;
   };
 };
 
@@ -312,3 +417,41 @@ export interface SophonBridge {
   readonly api: DomainApi;
   on<N extends EventName>(event: N, listener: (payload: EventPayload<N>) => void): () => void;
 }
+
+/** What the preload exposes as `window.sophon`: one method per request, grouped by domain, plus `on`. */
+export type SophonWindowApi = DomainApi & Pick<SophonBridge, 'on'>;
+
+/** Sends one request; every transport (IPC, WebSocket) implements this and nothing more. */
+export type CallTransport = (method: RequestName, input: unknown) => Promise<ApiResult<unknown>>;
+
+/**
+ * Builds the domain-shaped client (`api.connections.list({})`) from the request names,
+ * so preload and the WebSocket client expose exactly the contract and nothing else.
+ */
+export function createDomainApi(call: CallTransport): DomainApi {
+  const api: Record<string, Record<string, (input?: unknown) => Promise<ApiResult<unknown>>>> = {};
+  for (const name of REQUEST_NAMES) {
+    const dot = name.indexOf('.');
+    const domain = name.slice(0, dot);
+    const verb = name.slice(dot + 1);
+    (api[domain] ??= {})[verb] = (input?: unknown) => call(name, input ?? {});
+  }
+  return api as unknown as DomainApi;
+}
+
+/**
+ * The WebSocket transport of the dashboard: the same messages as the local socket.
+ * Client → {id, method, params} | {id, cancel: true}. Server → {id, result} | {id, event,
+ * payload} (progress of that call) | {event, payload} (pushed to every client).
+ */
+export const WireClientMessage = z.union([
+  z.object({ id: z.number().int().nonnegative(), cancel: z.literal(true) }).strict(),
+  z.object({ id: z.number().int().nonnegative(), method: z.string().max(100), params: z.unknown().optional() }).strict(),
+]);
+export type WireClientMessage = z.infer<typeof WireClientMessage>;
+
+export const WireServerMessage = z.union([
+  z.object({ id: z.number(), result: z.union([z.object({ ok: z.literal(true), data: z.unknown() }), z.object({ ok: z.literal(false), error: ApiError })]) }),
+  z.object({ id: z.number().optional(), event: z.enum(EVENT_NAMES as [EventName, ...EventName[]]), payload: z.unknown() }),
+]);
+export type WireServerMessage = z.infer<typeof WireServerMessage>;

@@ -3,6 +3,7 @@ import { Dispatcher } from './dispatch.ts';
 import { foundationHandlers } from './handlers/foundation.ts';
 import { brokerHandlers } from './handlers/broker.ts';
 import { oauthHandlers } from './handlers/oauth.ts';
+import { providerHandlers } from './handlers/providers.ts';
 
 export interface HostApi {
   readonly core: SophonCore;
@@ -24,10 +25,11 @@ export async function openHostApi(options: CoreOptions): Promise<HostApi> {
     const broker = new Broker(core);
     dispatcher.register(brokerHandlers(broker));
     broker.onChange((change) => {
-      if (change.type === 'tokens') dispatcher.publish('broker.changed', { activeTokens: change.active });
+      if (change.type === 'tokens') dispatcher.publish('broker.changed', { live: change.active });
       else dispatcher.publish('skills.changed', { id: change.skill });
     });
     dispatcher.register(oauthHandlers(core, dispatcher));
+    dispatcher.register(providerHandlers(core));
     return { core, dispatcher, broker, dispose: () => core.dispose() };
   } catch (error) {
     await core.dispose();

@@ -7,6 +7,7 @@ import { registerCatalog } from './commands/catalog.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerSkills } from './commands/skills.ts';
 import { registerBroker } from './commands/broker.ts';
+import { registerModels } from './commands/models.ts';
 
 /** Runs one `sophon` command; resolves to the process exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -24,6 +25,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   registerDoctor(program, cli);
   registerSkills(program, cli);
   registerBroker(program, cli);
+  registerModels(program, cli);
   const json = argv.includes('--json');
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -15,6 +15,8 @@ import { loopbackReceiver } from './auth/loopback-receiver.ts';
 import { TokenManager } from './lifecycle/token-manager.ts';
 import { RefreshScheduler, type SchedulerOptions } from './lifecycle/refresh-scheduler.ts';
 import type { RedirectReceiver } from './ports.ts';
+import { ProviderService } from './providers/provider-service.ts';
+import { nodeProviderEnvironment, type ProviderEnvironment } from './providers/environment.ts';
 
 export interface CoreOptions {
   readonly home: string;
@@ -33,6 +35,8 @@ export interface CoreOptions {
   readonly scheduler?: Pick<SchedulerOptions, 'marginMs' | 'jitterMs' | 'maxInFlight' | 'retryMs'> | false;
   /** Token manager tuning (tests). */
   readonly tokens?: { readonly retries?: number; readonly retryBaseMs?: number; readonly minValidityMs?: number };
+  /** Where the model-provider CLIs keep their sign-ins (HOME, CODEX_HOME, …) and how to run `security`/`gh`; default: this process. */
+  readonly providerEnvironment?: ProviderEnvironment;
 }
 
 export interface OAuthServices {
@@ -64,6 +68,7 @@ export class SophonCore {
     readonly lock: OwnerLock,
     readonly ports: Ports,
     readonly oauth: OAuthServices,
+    readonly providers: ProviderService,
   ) {}
 
   /** Registers teardown for something long-lived (scheduler, server); run in reverse order. */
@@ -122,12 +127,26 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
       ...(lifecycle?.MaxRefreshesInFlight !== undefined ? { maxInFlight: lifecycle.MaxRefreshesInFlight } : {}),
     };
     const scheduler = options.scheduler === false ? undefined : new RefreshScheduler({ connections, tokens, clock: ports.clock, ...fromSettings, ...(options.scheduler ?? {}) });
-    const core = new SophonCore(paths, settings, catalog, vault, audit, connections, lock, ports, { servers, signin, tokens, ...(scheduler ? { scheduler } : {}) });
+    const providers = new ProviderService({
+      connections,
+      catalog,
+      vault,
+      audit,
+      tokens,
+      servers,
+      clock: ports.clock,
+      fetch: ports.fetch,
+      settings,
+      environment: options.providerEnvironment ?? nodeProviderEnvironment(),
+      background: options.scheduler !== false,
+    });
+    const core = new SophonCore(paths, settings, catalog, vault, audit, connections, lock, ports, { servers, signin, tokens, ...(scheduler ? { scheduler } : {}) }, providers);
     core.onDispose(() => signin.dispose());
     if (scheduler) {
       await scheduler.start();
       core.onDispose(() => scheduler.dispose());
     }
+    core.onDispose(() => providers.dispose());
     return core;
   } catch (error) {
     await lock.release();

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { SophonError, firstLine } from '../core/index.ts';
 import { passphrasePrompt } from '../api/terminal-prompt.ts';
 import { startHeadless } from './serve.ts';
@@ -7,6 +7,12 @@ import { startHeadless } from './serve.ts';
 export async function serveMain(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const program = new Command('sophon serve')
     .description('own the vault without a desktop: answer the CLI on run/sophon.sock and keep connections fresh')
+    .option('--dashboard', 'also serve the Sophon window on 127.0.0.1 (prints a one-time login URL)')
+    .option('--port <n>', 'dashboard port (default: a free one)', (value: string) => {
+      const port = Number(value);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError('expected a port number between 1 and 65535');
+      return port;
+    })
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`sophon: ${text.replace(/^error: /, '').trim()}\n`) });
   let options: Record<string, unknown>;
@@ -17,9 +23,13 @@ export async function serveMain(argv: readonly string[], env: NodeJS.ProcessEnv 
     if (error instanceof CommanderError) return error.code === 'commander.helpDisplayed' ? 0 : 2;
     throw error;
   }
-  void options;
+  const dashboard = options['dashboard'] === true ? { ...(typeof options['port'] === 'number' ? { port: options['port'] } : {}) } : undefined;
+  if (options['port'] !== undefined && !dashboard) {
+    process.stderr.write('sophon: --port only applies with --dashboard — add --dashboard, or drop --port\n');
+    return 2;
+  }
   try {
-    const host = await startHeadless({ env, ...(process.stdin.isTTY ? { prompt: passphrasePrompt } : {}) });
+    const host = await startHeadless({ env, ...(dashboard ? { dashboard } : {}), ...(process.stdin.isTTY ? { prompt: passphrasePrompt } : {}) });
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

@@ -45,7 +45,7 @@ describe('brokered credentials from the CLI', () => {
 
     const added = await cli(['skills', 'add', manifestFile, '--json']);
     expect(added.code).toBe(0);
-    expect(JSON.parse(added.stdout)).toMatchObject({ id: 'reporter', status: 'pending', credentials: [{ ref: 'acme:work', methods: ['GET'], paths: ['/reports'] }] });
+    expect(JSON.parse(added.stdout)).toMatchObject({ id: 'reporter', status: 'pending', grants: [{ ref: 'acme:work', methods: ['GET'], paths: ['/reports'] }] });
 
     const early = await cli(['broker', 'mint', '--skill', 'reporter', '--tool', 'weekly']);
     expect(early.code).toBe(1);
@@ -92,9 +92,9 @@ describe('brokered credentials from the CLI', () => {
       expect(tooLong.code).toBe(1);
       expect(tooLong.stderr).toMatch(/above the ceiling of 120 s/);
 
-      const status = JSON.parse((await cli(['broker', 'status', '--json'])).stdout) as { running: boolean; tokens: Array<{ id: string }> };
+      const status = JSON.parse((await cli(['broker', 'status', '--json'])).stdout) as { running: boolean; live: Array<{ id: string }> };
       expect(status.running).toBe(true);
-      expect(status.tokens.map((t) => t.id)).toContain(second.id);
+      expect(status.live.map((t) => t.id)).toContain(second.id);
 
       expect((await cli(['broker', 'revoke', second.token])).stdout).toMatch(new RegExp(`revoked ${second.id}`));
       const killed = await cli(['broker', 'revoke', '--all', '--json']);

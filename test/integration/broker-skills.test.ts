@@ -158,7 +158,7 @@ describe('agent runtimes over HTTP', () => {
     expect((await fx.env.call('/proxy/echo:one/hello', key)).status).toBe(401);
 
     const status = await fetch(`${info.url}/broker/status`, { headers: { authorization: `Bearer ${key}` } });
-    expect(((await status.json()) as { tokens: unknown[] }).tokens.length).toBeGreaterThan(0);
+    expect(((await status.json()) as { live: unknown[] }).live.length).toBeGreaterThan(0);
     const killed = await post('/broker/revoke', key, { all: true });
     expect(((await killed.json()) as { revoked: number }).revoked).toBeGreaterThan(0);
     expect((await fx.env.call('/proxy/echo:one/hello', token)).status).toBe(401);

@@ -12,6 +12,7 @@ const EXPECTED_IDS = [
   'zapier', 'make', 'ifttt',
   'twilio', 'telnyx',
   'openrouter', 'anthropic', 'openai', 'gemini', 'ollama',
+  'anthropic-subscription', 'openai-codex', 'github-copilot',
   'dropbox', 'box',
 ];
 

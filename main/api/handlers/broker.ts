@@ -10,7 +10,7 @@ export function skillView(record: SkillRecord): SkillView {
     ...(manifest?.description ? { description: manifest.description } : {}),
     file: record.file,
     status: record.status,
-    credentials: (record.grant?.credentials ?? []).map((c) => ({ ref: c.ref, methods: c.methods, paths: c.paths })),
+    grants: (record.grant?.credentials ?? []).map((c) => ({ ref: c.ref, methods: c.methods, paths: c.paths })),
     tools: record.grant?.tools ?? null,
     ...(record.grant ? { grantHash: grantHash(record.grant) } : {}),
     ...(record.approval ? { approvedAt: record.approval.approvedAt } : {}),
@@ -35,11 +35,11 @@ export function brokerHandlers(broker: Broker): Handlers {
     },
     'skills.revoke': async (input, ctx) => {
       const { skill, tokensRevoked } = await broker.revokeSkill(input.id, { actor: ctx.actor });
-      return { skill: skillView(skill), tokensRevoked };
+      return { skill: skillView(skill), revoked: tokensRevoked };
     },
     'skills.remove': async (input, ctx) => {
       const { skill, tokensRevoked } = await broker.removeSkill(input.id, { actor: ctx.actor });
-      return { skill: skillView(skill), tokensRevoked };
+      return { skill: skillView(skill), revoked: tokensRevoked };
     },
     'broker.mint': async (input, ctx) => {
       // The window renders untrusted content; only the CLI and agent runtimes mint.
@@ -61,8 +61,8 @@ export function brokerHandlers(broker: Broker): Handlers {
       return { revoked: 1 };
     },
     'broker.status': async () => {
-      const status = broker.status();
-      return { ...status, tokens: status.tokens.map(tokenView) };
+      const { tokens, ...status } = broker.status();
+      return { ...status, live: tokens.map(tokenView) };
     },
   };
 }

@@ -70,7 +70,7 @@ export function registerBroker(program: Command, cli: CliContext): void {
       out.data({ ...status, runtimeKeyFile });
       out.line(status.running ? `proxy: ${status.proxyUrl}  (runtime key: ${runtimeKeyFile})` : 'proxy: not running — start `sophon serve` or the desktop app');
       out.line(`token lifetime: ${status.defaultTtlSeconds} s by default, at most ${status.maxTtlSeconds} s`);
-      if (status.tokens.length === 0) out.line('no live broker tokens');
-      else out.line(table([['ID', 'SKILL', 'TOOL', 'CONNECTIONS', 'EXPIRES'], ...status.tokens.map((t) => [t.id, t.skill, t.tool, t.connections.map((c) => `${c.service}:${c.label}`).join(', '), formatExpiry(t.expiresAt)])]));
+      if (status.live.length === 0) out.line('no live broker tokens');
+      else out.line(table([['ID', 'SKILL', 'TOOL', 'CONNECTIONS', 'EXPIRES'], ...status.live.map((t) => [t.id, t.skill, t.tool, t.connections.map((c) => `${c.service}:${c.label}`).join(', '), formatExpiry(t.expiresAt)])]));
     });
 }

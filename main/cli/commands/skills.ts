@@ -6,7 +6,7 @@ import { output, table, unwrap } from '../output.ts';
 import type { CliContext } from '../context.ts';
 
 function describeCredentials(skill: SkillView): string {
-  return skill.credentials
+  return skill.grants
     .map((c) => {
       const methods = c.methods.includes('*') ? '' : c.methods.join(',');
       const paths = c.paths.includes('/') ? '' : c.paths.join(' ');
@@ -18,7 +18,7 @@ function describeCredentials(skill: SkillView): string {
 
 function grantLines(skill: SkillView): string[] {
   return [
-    ...skill.credentials.map((c) => `  ${c.ref}: ${c.methods.includes('*') ? 'any method' : c.methods.join(', ')}; ${c.paths.includes('/') ? 'any path' : c.paths.join(' ')}`),
+    ...skill.grants.map((c) => `  ${c.ref}: ${c.methods.includes('*') ? 'any method' : c.methods.join(', ')}; ${c.paths.includes('/') ? 'any path' : c.paths.join(' ')}`),
     `  tools: ${skill.tools === null ? 'any' : skill.tools.join(', ')}`,
   ];
 }
@@ -84,9 +84,9 @@ export function registerSkills(program: Command, cli: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
       const out = output(Boolean(opts.json));
-      const result = unwrap(await cli.call<{ skill: SkillView; tokensRevoked: number }>('skills.revoke', { id }));
+      const result = unwrap(await cli.call<{ skill: SkillView; revoked: number }>('skills.revoke', { id }));
       out.data(result);
-      out.line(`revoked approval of ${result.skill.id}; ${result.tokensRevoked} live token(s) ended`);
+      out.line(`revoked approval of ${result.skill.id}; ${result.revoked} live token(s) ended`);
     });
 
   skills
@@ -95,8 +95,8 @@ export function registerSkills(program: Command, cli: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
       const out = output(Boolean(opts.json));
-      const result = unwrap(await cli.call<{ skill: SkillView; tokensRevoked: number }>('skills.remove', { id }));
+      const result = unwrap(await cli.call<{ skill: SkillView; revoked: number }>('skills.remove', { id }));
       out.data(result);
-      out.line(`removed skill ${result.skill.id}; ${result.tokensRevoked} live token(s) ended`);
+      out.line(`removed skill ${result.skill.id}; ${result.revoked} live token(s) ended`);
     });
 }

@@ -163,7 +163,7 @@ async function control(broker: Broker, runtimeKey: string, req: IncomingMessage,
     }
     if (path === '/broker/status') {
       const status = broker.status();
-      return sendJson(res, 200, { running: status.running, proxyUrl: status.proxyUrl, maxTtlSeconds: status.maxTtlSeconds, defaultTtlSeconds: status.defaultTtlSeconds, tokens: status.tokens.map(tokenView) });
+      return sendJson(res, 200, { running: status.running, proxyUrl: status.proxyUrl, maxTtlSeconds: status.maxTtlSeconds, defaultTtlSeconds: status.defaultTtlSeconds, live: status.tokens.map(tokenView) });
     }
     const body = await readJson(req);
     if (path === '/broker/mint') {

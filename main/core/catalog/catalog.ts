@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { SophonError } from '../errors.ts';
 import { serviceOverride, type Settings } from '../settings.ts';
 import { BUILTIN_SERVICES } from './builtin/index.ts';
+import { GITHUB_HOST_SERVICES, applyGithubHost } from '../providers/github-host.ts';
 import { ServiceDefinition, describeIssues, type AuthMethod } from './schema.ts';
 
 export interface ConnectorProblem {
@@ -151,9 +152,11 @@ const OVERRIDABLE = {
   device: ['issuer', 'deviceAuthorizationEndpoint', 'tokenEndpoint', 'revocationEndpoint'],
 } as const;
 
-function applyOverride(definition: ServiceDefinition, settings: Settings): ServiceDefinition {
-  const override = serviceOverride(settings, definition.id);
-  if (Object.keys(override).length === 0) return definition;
+function applyOverride(original: ServiceDefinition, settings: Settings): ServiceDefinition {
+  const override = serviceOverride(settings, original.id);
+  if (Object.keys(override).length === 0) return original;
+  // GitHub Enterprise: a host moves every GitHub URL; explicit endpoints below still win.
+  const definition = override.host !== undefined && GITHUB_HOST_SERVICES.has(original.id) ? applyGithubHost(original, override.host) : original;
   const auth = definition.auth.map((method): AuthMethod => {
     if (method.type !== 'oauth2' && method.type !== 'device') return method;
     const patched: Record<string, unknown> = { ...method };

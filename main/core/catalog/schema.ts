@@ -17,7 +17,8 @@ export type Category = z.infer<typeof Category>;
 
 /**
  * Where a credential goes on a request. `value` is a template: {token} (access token,
- * API key or bearer token), {username}, {password}, {basic} (base64 of user:password).
+ * API key or bearer token), {username}, {password}, {basic} (base64 of user:password),
+ * {account} (an account id some providers want beside the token).
  */
 export const AttachRule = z.object({
   in: z.enum(['header', 'query']),

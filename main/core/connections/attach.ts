@@ -7,6 +7,8 @@ export interface CredentialMaterial {
   readonly token?: string;
   readonly username?: string;
   readonly password?: string;
+  /** An account the provider wants named beside the token (ChatGPT-Account-Id); not a secret. */
+  readonly account?: string;
 }
 
 export function materialFromSecret(secret: StoredSecret): CredentialMaterial {
@@ -30,7 +32,7 @@ export interface AttachedCredential {
   readonly query: Array<[string, string]>;
 }
 
-const PLACEHOLDER = /\{(token|username|password|basic)\}/g;
+const PLACEHOLDER = /\{(token|username|password|basic|account)\}/g;
 
 /** Fills the attach templates: the only place a credential turns into request headers or query. */
 export function attachCredential(rules: readonly AttachRule[], material: CredentialMaterial): AttachedCredential {

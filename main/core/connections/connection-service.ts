@@ -42,6 +42,7 @@ export type CredentialSource = (connection: Connection, ctx: RequestContext) => 
 export class ConnectionService {
   private readonly listeners = new Set<(change: ConnectionChange) => void>();
   private readonly sources = new Map<AuthMethodType, CredentialSource>();
+  private readonly serviceSources = new Map<string, CredentialSource>();
 
   constructor(
     private readonly vault: ICredentialVault,
@@ -59,6 +60,11 @@ export class ConnectionService {
   /** Lets the OAuth lifecycle (and provider readers) supply fresh credentials for their methods. */
   setCredentialSource(method: AuthMethodType, source: CredentialSource): void {
     this.sources.set(method, source);
+  }
+
+  /** A service whose credential is not what the vault holds (Copilot exchanges a GitHub token); wins over the method's source. */
+  setServiceCredentialSource(serviceId: string, source: CredentialSource): void {
+    this.serviceSources.set(serviceId, source);
   }
 
   async list(): Promise<Connection[]> {
@@ -123,10 +129,15 @@ export class ConnectionService {
     method: AuthMethodType,
     extra: { params?: Record<string, string>; scopes?: string[]; expiresAt?: number; account?: string; clientId?: string; refreshable?: boolean },
   ): Promise<Connection> {
-    const existing = (await this.list()).filter((c) => c.service === service.id);
-    const chosen = label ?? (existing.length === 0 ? 'default' : undefined);
+    const all = await this.list();
+    const existing = all.filter((c) => c.service === service.id);
+    // A model provider's connections are its auth profiles (`provider:label`), so a label is unique across its services.
+    const siblings = service.provider ? all.filter((c) => c.service !== service.id && this.catalog.get(c.service)?.provider === service.provider) : [];
+    const defaultFree = existing.length === 0 && !siblings.some((c) => c.label.toLowerCase() === 'default');
+    const chosen = label ?? (defaultFree ? 'default' : undefined);
     if (chosen === undefined) {
-      throw new SophonError('DUPLICATE_LABEL', `${service.id} already has a connection labelled "${existing[0]?.label}" — give this one a label with --label NAME`);
+      const taken = existing[0] ?? siblings[0];
+      throw new SophonError('DUPLICATE_LABEL', `${taken?.service ?? service.id} already has a connection labelled "${taken?.label}" — give this one a label with --label NAME`);
     }
     const parsedLabel = Label.safeParse(chosen);
     if (!parsedLabel.success) {
@@ -134,6 +145,10 @@ export class ConnectionService {
     }
     if (existing.some((c) => c.label.toLowerCase() === chosen.toLowerCase())) {
       throw new SophonError('DUPLICATE_LABEL', `${service.id} already has a connection labelled "${chosen}" — choose another --label, or remove the old one first`);
+    }
+    const sibling = siblings.find((c) => c.label.toLowerCase() === chosen.toLowerCase());
+    if (sibling) {
+      throw new SophonError('DUPLICATE_LABEL', `the ${service.provider} profile "${service.provider}:${chosen}" is already taken by ${sibling.service} — choose another --label`);
     }
     return Connection.parse({
       id: `${service.id}-${randomBytes(5).toString('hex')}`,
@@ -200,7 +215,7 @@ export class ConnectionService {
 
   /** The credential to attach to a request now (OAuth methods refresh first). */
   async credential(connection: Connection, ctx: RequestContext, purpose: string): Promise<CredentialMaterial> {
-    const source = this.sources.get(connection.authMethod);
+    const source = this.serviceSources.get(connection.service) ?? this.sources.get(connection.authMethod);
     if (source) return source(connection, ctx);
     return materialFromSecret(await this.readSecret(connection.id, ctx, purpose));
   }

@@ -8,6 +8,7 @@ import { GOOGLE_SERVICES } from './google.ts';
 import { MICROSOFT_SERVICES } from './microsoft.ts';
 import { PROJECT_SERVICES } from './project.ts';
 import { STORAGE_SERVICES } from './storage.ts';
+import { SUBSCRIPTION_SERVICES } from './subscriptions.ts';
 import { TELEPHONY_SERVICES } from './telephony.ts';
 
 /**
@@ -26,5 +27,6 @@ export const BUILTIN_SERVICES: readonly ServiceDefinitionInput[] = [
   ...AUTOMATION_SERVICES,
   ...TELEPHONY_SERVICES,
   ...AI_SERVICES,
+  ...SUBSCRIPTION_SERVICES,
   ...STORAGE_SERVICES,
 ];

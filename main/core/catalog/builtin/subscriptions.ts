@@ -1,0 +1,85 @@
+import type { ServiceDefinitionInput } from '../schema.ts';
+
+/**
+ * Model providers used through a subscription (Claude Pro/Max, a ChatGPT plan, GitHub
+ * Copilot) instead of pay-per-token keys. The shapes are in shared/docs/protocols.md;
+ * several are unofficial, so every URL and client id here can be overridden in
+ * appsettings.json (Sophon.Services.<id>).
+ */
+export const SUBSCRIPTION_SERVICES: readonly ServiceDefinitionInput[] = [
+  {
+    id: 'anthropic-subscription',
+    name: 'Claude subscription (Claude Code)',
+    category: 'ai',
+    description:
+      'Claude Pro/Max through the Claude Code CLI\'s own sign-in (read-only: Claude Code keeps refreshing it) or a `claude setup-token` token. Anthropic\'s terms restrict subscription credentials to its own apps: confirm that your plan permits this use.',
+    docsUrl: 'https://docs.anthropic.com/en/docs/claude-code/iam',
+    auth: [
+      { type: 'cli_reader', cli: 'claude-code' },
+      { type: 'bearer', label: 'Claude Code setup-token (sk-ant-oat01-…)', pattern: '^sk-ant-oat', help: 'https://docs.anthropic.com/en/docs/claude-code/cli-reference' },
+    ],
+    // OAuth tokens need the beta header besides the version (unofficial).
+    api: { baseUrl: 'https://api.anthropic.com', headers: { 'anthropic-version': '2023-06-01', 'anthropic-beta': 'oauth-2025-04-20' } },
+    attach: [{ in: 'header', name: 'Authorization', value: 'Bearer {token}' }],
+    provider: 'anthropic',
+  },
+  {
+    id: 'openai-codex',
+    name: 'ChatGPT plan (Codex)',
+    category: 'ai',
+    description:
+      'A ChatGPT plan through Codex\'s sign-in: Sophon\'s own (browser, PKCE; refreshed by Sophon) or read-only from the Codex CLI\'s auth.json. Each provider\'s terms decide whether a plan may be used programmatically.',
+    docsUrl: 'https://developers.openai.com/codex/auth',
+    auth: [
+      {
+        type: 'oauth2',
+        // Codex's own endpoints (no discovery); the issuer is their origin, https://auth.openai.com.
+        authorizationEndpoint: 'https://auth.openai.com/oauth/authorize',
+        tokenEndpoint: 'https://auth.openai.com/oauth/token',
+        // The registration allows only these loopback redirects.
+        redirects: ['loopback', 'paste'],
+        loopback: { host: 'localhost', path: '/auth/callback', ports: [1455, 1457] },
+        defaultClientId: 'app_EMoamEEZ73f0CkXaXp7hrann',
+        clientRegistrationUrl: 'https://developers.openai.com/codex/auth',
+        scopes: ['openid', 'profile', 'email', 'offline_access'],
+        // What Codex asks for, so the id_token carries the ChatGPT account and plan.
+        extraAuthParams: { id_token_add_organizations: 'true', codex_cli_simplified_flow: 'true' },
+      },
+      { type: 'cli_reader', cli: 'codex' },
+      { type: 'bearer', label: 'ChatGPT access token (from Codex)' },
+    ],
+    api: { baseUrl: 'https://chatgpt.com/backend-api/codex' },
+    attach: [
+      { in: 'header', name: 'Authorization', value: 'Bearer {token}' },
+      { in: 'header', name: 'ChatGPT-Account-Id', value: '{account}' },
+    ],
+    provider: 'openai-codex',
+  },
+  {
+    id: 'github-copilot',
+    name: 'GitHub Copilot',
+    category: 'ai',
+    description:
+      'A Copilot seat through a GitHub sign-in (device code), a pasted GitHub token, or the gh CLI\'s token. Sophon exchanges it for the short-lived Copilot token and renews that before it expires. GitHub Enterprise: set Sophon.Services.github-copilot.host.',
+    docsUrl: 'https://docs.github.com/copilot',
+    auth: [
+      {
+        type: 'device',
+        deviceAuthorizationEndpoint: 'https://github.com/login/device/code',
+        tokenEndpoint: 'https://github.com/login/oauth/access_token',
+        // The client id editors use (unofficial for third parties); override with clientId.
+        defaultClientId: 'Iv1.b507a08c87ecfe98',
+        clientRegistrationUrl: 'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#device-flow',
+        scopes: ['read:user'],
+      },
+      { type: 'bearer', label: 'GitHub token', pattern: '^(ghp_|github_pat_|gho_|ghu_)', help: 'https://github.com/settings/tokens' },
+      { type: 'cli_reader', cli: 'gh' },
+    ],
+    // The Copilot API; the token exchange names the plan's own host (endpoints.api).
+    api: {
+      baseUrl: 'https://api.githubcopilot.com',
+      additionalBaseUrls: ['https://api.individual.githubcopilot.com', 'https://api.business.githubcopilot.com', 'https://api.enterprise.githubcopilot.com'],
+    },
+    provider: 'github-copilot',
+  },
+];

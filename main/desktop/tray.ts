@@ -1,0 +1,63 @@
+// Electron glue for the tray icon; what it shows comes from tray-model.ts.
+import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
+import { join } from 'node:path';
+import { assertNever } from '../core/index.ts';
+import type { ConnectionView } from '../api/contract.ts';
+import { trayModel, type TrayItem, type TrayState } from './tray-model.ts';
+
+export interface TrayActions {
+  open(): void;
+  quit(): void;
+  reconnect(connectionId: string): void;
+}
+
+export interface SophonTray {
+  update(connections: readonly ConnectionView[], serviceNames: ReadonlyMap<string, string>): void;
+  dispose(): void;
+}
+
+function iconFile(assetsDir: string, state: TrayState): string {
+  // macOS menu bars want monochrome template images; the shape still tells the state.
+  const name = process.platform === 'darwin' ? `${state}Template.png` : `${state}.png`;
+  return join(assetsDir, 'tray', name);
+}
+
+export function createTray(assetsDir: string, actions: TrayActions): SophonTray {
+  const tray = new Tray(nativeImage.createFromPath(iconFile(assetsDir, 'ok')));
+  let shownState: TrayState = 'ok';
+  tray.setToolTip('Sophon');
+  // Linux AppIndicator trays never emit click: the menu's Open item is the way in there.
+  tray.on('click', () => actions.open());
+
+  const toMenuItem = (item: TrayItem): MenuItemConstructorOptions => {
+    switch (item.type) {
+      case 'connection':
+        return { label: item.label, click: () => actions.open() };
+      case 'reconnect':
+        return { label: item.label, click: () => actions.reconnect(item.id) };
+      case 'more':
+        return { label: item.label, enabled: false };
+      case 'separator':
+        return { type: 'separator' };
+      case 'open':
+        return { label: item.label, click: () => actions.open() };
+      case 'quit':
+        return { label: item.label, click: () => actions.quit() };
+      default:
+        return assertNever(item, 'tray item');
+    }
+  };
+
+  const update = (connections: readonly ConnectionView[], serviceNames: ReadonlyMap<string, string>) => {
+    const model = trayModel(connections, { serviceNames });
+    if (model.state !== shownState) {
+      tray.setImage(nativeImage.createFromPath(iconFile(assetsDir, model.state)));
+      shownState = model.state;
+    }
+    tray.setToolTip(model.tooltip);
+    // Linux needs setContextMenu again after every change.
+    tray.setContextMenu(Menu.buildFromTemplate(model.items.map(toMenuItem)));
+  };
+  update([], new Map());
+  return { update, dispose: () => tray.destroy() };
+}

@@ -1,0 +1,143 @@
+import type { RequestName } from '../api/contract.ts';
+
+/** Where our renderer is served from: a privileged custom scheme, never a remote page. */
+export const APP_SCHEME = 'app';
+export const APP_HOST = 'sophon';
+export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+
+/** The window's Content-Security-Policy: our own scripts and styles only, no inline code, nothing remote. */
+export const APP_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+  "object-src 'none'",
+].join('; ');
+
+const MAX_REMEMBERED = 256;
+
+/**
+ * The http(s) URLs this app built or received from its own core (sign-in pages, device
+ * verification links, where to create a key). Only these may go to shell.openExternal:
+ * a compromised renderer cannot make the OS open an arbitrary URL or a `file:` path.
+ */
+export class ExternalUrls {
+  private readonly urls = new Set<string>();
+
+  allow(candidate: unknown): void {
+    const url = normaliseHttpUrl(candidate);
+    if (!url) return;
+    if (this.urls.size >= MAX_REMEMBERED) {
+      const oldest = this.urls.values().next().value;
+      if (oldest !== undefined) this.urls.delete(oldest);
+    }
+    this.urls.add(url);
+  }
+
+  isAllowed(candidate: unknown): boolean {
+    const url = normaliseHttpUrl(candidate);
+    return url !== undefined && this.urls.has(url);
+  }
+
+  /** Learns the URLs in an answer of the core (IpcRouter's `observe`) or an event payload. */
+  learn(method: RequestName | 'signin.changed', data: unknown): void {
+    switch (method) {
+      case 'signin.start':
+      case 'connections.reauth':
+      case 'signin.changed': {
+        const d = data as Record<string, unknown> | undefined;
+        for (const key of ['authorizationUrl', 'verificationUri', 'verificationUriComplete']) this.allow(d?.[key]);
+        return;
+      }
+      case 'catalog.list':
+      case 'catalog.get': {
+        const services = Array.isArray(data) ? data : [data];
+        for (const service of services as Array<{ auth?: Array<Record<string, unknown>> } | undefined>) {
+          for (const method of service?.auth ?? []) {
+            this.allow(method['help']);
+            this.allow(method['clientRegistrationUrl']);
+          }
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}
+
+function normaliseHttpUrl(candidate: unknown): string | undefined {
+  if (typeof candidate !== 'string' || candidate.length > 8192) return undefined;
+  let url: URL;
+  try {
+    url = new URL(candidate);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  if (url.username !== '' || url.password !== '') return undefined;
+  return url.href;
+}
+
+/** In-window navigation: only within our own origin (a reload); everything else is refused. */
+export function mayNavigate(target: string): boolean {
+  try {
+    const url = new URL(target);
+    return url.protocol === `${APP_SCHEME}:` && url.host === APP_HOST;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `window.open` and target=_blank: never a new Electron window. An allowed http(s) URL
+ * goes to the system browser; anything else is dropped.
+ */
+export function windowOpenDecision(target: string, external: ExternalUrls): { readonly openExternal: boolean } {
+  return { openExternal: external.isAllowed(target) };
+}
+
+/**
+ * Maps `app://sophon/<path>` to a file under the renderer build, or undefined. Only
+ * plain relative paths: no "..", no encoded separators, no other host.
+ */
+export function appFileFor(requestUrl: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(requestUrl);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return undefined;
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    return undefined;
+  }
+  if (path === '/' || path === '') return 'index.html';
+  const relative = path.replace(/^\/+/, '');
+  if (relative.split('/').some((part) => part === '' || part === '.' || part === '..') || /[\\\0]/.test(relative)) return undefined;
+  return relative;
+}
+
+export const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+/** Hide to the tray on close, unless the person chose Quit (or the OS is shutting down). */
+export function closeAction(quitting: boolean): 'hide' | 'close' {
+  return quitting ? 'close' : 'hide';
+}

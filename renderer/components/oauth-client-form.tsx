@@ -1,0 +1,59 @@
+import { useId, useState, type FormEvent } from 'react';
+import type { AuthMethodView, ServiceSummary } from '../../main/api/contract.ts';
+import { useActions } from '../store-context.tsx';
+
+/** A service whose sign-in needs the person's own OAuth client: register it, paste its id here. */
+export function OAuthClientForm({ service, method }: { readonly service: ServiceSummary; readonly method: AuthMethodView }) {
+  const { configureClient } = useActions();
+  const id = useId();
+  const [clientId, setClientId] = useState('');
+  const [clientSecret, setClientSecret] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (clientId.trim() === '') {
+      setError('Paste the client id of the OAuth app you registered.');
+      return;
+    }
+    setBusy(true);
+    const result = await configureClient({ service: service.id, clientId: clientId.trim(), ...(clientSecret.trim() ? { clientSecret: clientSecret.trim() } : {}) });
+    setBusy(false);
+    setError(result.ok ? undefined : result.error.message);
+  };
+
+  return (
+    <form noValidate onSubmit={(e) => void submit(e)} className="client-form" aria-labelledby={`${id}-title`}>
+      <h4 id={`${id}-title`}>{method.type === 'device' ? 'Sign-in with a code' : 'Browser sign-in'} needs your own OAuth app</h4>
+      <p className="muted">
+        {service.name} does not publish a client for desktop apps.{' '}
+        {method.clientRegistrationUrl && (
+          <>
+            Register one at{' '}
+            <a href={method.clientRegistrationUrl} target="_blank" rel="noopener noreferrer">
+              {method.clientRegistrationUrl}
+            </a>
+            , then paste its client id.
+          </>
+        )}
+      </p>
+      <div className="field">
+        <label htmlFor={`${id}-client`}>Client id</label>
+        <input id={`${id}-client`} value={clientId} autoComplete="off" spellCheck={false} onChange={(e) => setClientId(e.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-secret`}>Client secret (only if the app has one)</label>
+        <input id={`${id}-secret`} type="password" value={clientSecret} autoComplete="off" onChange={(e) => setClientSecret(e.target.value)} />
+      </div>
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit" disabled={busy}>
+        Save client
+      </button>
+    </form>
+  );
+}

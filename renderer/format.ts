@@ -1,0 +1,45 @@
+import type { AuthMethodType, ConnectionState } from '../main/api/contract.ts';
+
+export const STATE_TEXT: Readonly<Record<ConnectionState, string>> = {
+  active: 'Active',
+  expiring: 'Expiring soon',
+  needs_reauth: 'Needs re-auth',
+  error: 'Error',
+};
+
+export const METHOD_TEXT: Readonly<Record<AuthMethodType, string>> = {
+  oauth2: 'Signed in with browser',
+  device: 'Signed in with a code',
+  api_key: 'API key',
+  bearer: 'Token',
+  basic: 'Username and password',
+  smtp_imap: 'Mail server login',
+  cli_reader: 'Read from a CLI',
+};
+
+/** "4:05" for a countdown; "0:00" once past. */
+export function countdown(msLeft: number): string {
+  const total = Math.max(0, Math.ceil(msLeft / 1000));
+  const minutes = Math.floor(total / 60);
+  const seconds = total % 60;
+  return `${minutes}:${String(seconds).padStart(2, '0')}`;
+}
+
+/** "in 3 h", "5 min ago": coarse, for expiry and last-used hints. */
+export function relative(target: number, now: number): string {
+  const diff = target - now;
+  const abs = Math.abs(diff);
+  const unit = abs < 60_000 ? [Math.round(abs / 1000), 's'] : abs < 3_600_000 ? [Math.round(abs / 60_000), 'min'] : abs < 172_800_000 ? [Math.round(abs / 3_600_000), 'h'] : [Math.round(abs / 86_400_000), 'days'];
+  const text = `${unit[0]} ${unit[1]}`;
+  return diff >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+// One formatter for the whole list: toLocaleString with options builds a new one per call.
+let dateFormat: Intl.DateTimeFormat | undefined;
+
+export function shortDate(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  dateFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return dateFormat.format(date);
+}

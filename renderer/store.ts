@@ -1,0 +1,373 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type {
+  ApiError,
+  AuditEntryView,
+  ConnectionView,
+  EventPayload,
+  RequestInput,
+  RequestName,
+  RequestOutput,
+  ServiceSummary,
+  SettingsView,
+  SignInStarted,
+  SignInStatus,
+  TestResultView,
+  VaultHealthView,
+  ApiResult,
+} from '../main/api/contract.ts';
+import { callApi, type Bridge } from './bridge.ts';
+import type { LinkStatus } from './ws-client.ts';
+
+export type View = 'connections' | 'add' | 'audit';
+export type Theme = SettingsView['theme'];
+
+export interface Notice {
+  readonly id: number;
+  readonly kind: 'error' | 'success';
+  readonly text: string;
+}
+
+export interface TestState {
+  readonly running: boolean;
+  readonly result?: TestResultView;
+  readonly error?: string;
+}
+
+/** The sign-in the window is showing (one at a time). */
+export interface SignInView {
+  readonly attemptId: string;
+  readonly service: string;
+  readonly reconnectOf?: string;
+  readonly kind: SignInStarted['kind'];
+  readonly redirect?: string;
+  readonly status: SignInStatus;
+  readonly message: string;
+  readonly userCode?: string;
+  readonly verificationUri?: string;
+  readonly verificationUriComplete?: string;
+  readonly authorizationUrl?: string;
+  readonly expiresAt?: number;
+  readonly connection?: ConnectionView;
+}
+
+export interface AuditState {
+  readonly entries: readonly AuditEntryView[];
+  readonly total: number;
+  readonly offset: number;
+  readonly loading: boolean;
+  readonly error?: string;
+}
+
+export const AUDIT_PAGE = 50;
+
+export interface SophonState {
+  readonly bridgeKind: Bridge['kind'];
+  readonly link: LinkStatus;
+  readonly loaded: boolean;
+  readonly loadError?: string;
+  readonly connections: Readonly<Record<string, ConnectionView>>;
+  readonly catalog: readonly ServiceSummary[];
+  readonly health?: VaultHealthView;
+  readonly theme: Theme;
+  readonly view: View;
+  readonly addService?: string;
+  readonly signin?: SignInView;
+  readonly signinError?: string;
+  readonly tests: Readonly<Record<string, TestState>>;
+  readonly notices: readonly Notice[];
+  readonly audit: AuditState;
+  readonly highlight?: string;
+}
+
+export interface SophonActions {
+  init(): Promise<void>;
+  setView(view: View): void;
+  chooseService(service: string | undefined): void;
+  addSecret(input: RequestInput<'connections.add'>): Promise<ApiResult<RequestOutput<'connections.add'>>>;
+  configureClient(input: RequestInput<'oauth.configure'>): Promise<ApiResult<RequestOutput<'oauth.configure'>>>;
+  test(id: string): Promise<void>;
+  remove(id: string): Promise<boolean>;
+  startSignIn(input: RequestInput<'signin.start'>): Promise<void>;
+  reconnect(id: string): Promise<void>;
+  cancelSignIn(): Promise<void>;
+  completePasted(redirectUrl: string): Promise<ApiError | undefined>;
+  dismissSignIn(): void;
+  loadAudit(offset: number): Promise<void>;
+  setTheme(theme: Theme): Promise<void>;
+  notify(kind: Notice['kind'], text: string): void;
+  dismissNotice(id: number): void;
+}
+
+export type SophonStore = StoreApi<SophonState & SophonActions>;
+
+const FINAL: ReadonlySet<SignInStatus> = new Set(['completed', 'failed', 'expired', 'cancelled']);
+
+function statusForError(code: string): SignInStatus {
+  if (code === 'OAUTH_EXPIRED') return 'expired';
+  if (code === 'OAUTH_CANCELLED') return 'cancelled';
+  return 'failed';
+}
+
+/** Opens a page the core built (the sign-in page) in a new browser tab or the system browser. */
+export type PageOpener = (url: string) => void;
+
+const openInBrowser: PageOpener = (url) => {
+  window.open(url, '_blank', 'noopener,noreferrer');
+};
+
+export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInBrowser): SophonStore {
+  const call = <N extends RequestName>(name: N, input: RequestInput<N>) => callApi(bridge.api, name, input);
+  let noticeId = 0;
+
+  const store = createStore<SophonState & SophonActions>()((set, get) => {
+    const upsert = (connection: ConnectionView) => set((s) => ({ connections: { ...s.connections, [connection.id]: connection } }));
+    const drop = (id: string) =>
+      set((s) => {
+        const { [id]: _gone, ...rest } = s.connections;
+        return { connections: rest };
+      });
+
+    const serviceName = (id: string) => get().catalog.find((s) => s.id === id)?.name ?? id;
+
+    const refreshHealth = async () => {
+      const health = await call('vault.health', {});
+      if (health.ok) set({ health: health.data });
+    };
+
+    /** Follows an attempt to its end: progress comes as events, the outcome from signin.wait. */
+    const follow = async (started: SignInStarted, service: string, reconnectOf?: string) => {
+      const initial: SignInView =
+        started.kind === 'device'
+          ? {
+              attemptId: started.attemptId,
+              service,
+              kind: 'device',
+              status: 'polling',
+              message: 'Waiting for you to enter the code…',
+              userCode: started.userCode,
+              verificationUri: started.verificationUri,
+              expiresAt: started.expiresAt,
+              ...(started.verificationUriComplete ? { verificationUriComplete: started.verificationUriComplete } : {}),
+              ...(reconnectOf ? { reconnectOf } : {}),
+            }
+          : {
+              attemptId: started.attemptId,
+              service,
+              kind: 'browser',
+              redirect: started.redirect,
+              status: 'waiting',
+              message: started.redirect === 'paste' ? 'Sign in in your browser, then paste the address it ends on.' : 'Waiting for you to finish signing in in your browser…',
+              authorizationUrl: started.authorizationUrl,
+              expiresAt: started.expiresAt,
+              ...(reconnectOf ? { reconnectOf } : {}),
+            };
+      set({ signin: initial, signinError: undefined, view: get().view === 'add' && !reconnectOf ? 'add' : get().view });
+      // The sign-in page belongs in the person's browser, never in this window (RFC 8252 §8.12).
+      // On the desktop the host sends it to the system browser; a blocked pop-up leaves the link on screen.
+      if (started.kind === 'browser') openPage(started.authorizationUrl);
+      const outcome = await call('signin.wait', { attemptId: started.attemptId });
+      const current = get().signin;
+      if (!current || current.attemptId !== started.attemptId) return;
+      if (outcome.ok) {
+        upsert(outcome.data);
+        set({ signin: { ...current, status: 'completed', message: 'Signed in.', connection: outcome.data }, highlight: outcome.data.id });
+        void refreshHealth();
+      } else if (!FINAL.has(current.status)) {
+        set({ signin: { ...current, status: statusForError(outcome.error.code), message: outcome.error.message } });
+      }
+    };
+
+    return {
+      bridgeKind: bridge.kind,
+      link: bridge.kind === 'desktop' ? 'open' : 'connecting',
+      loaded: false,
+      connections: {},
+      catalog: [],
+      theme: 'system',
+      view: 'connections',
+      tests: {},
+      notices: [],
+      audit: { entries: [], total: 0, offset: 0, loading: false },
+
+      async init() {
+        const [connections, catalog, settings] = await Promise.all([call('connections.list', {}), call('catalog.list', {}), call('settings.get', {})]);
+        performance.mark('sophon:data');
+        if (!connections.ok) {
+          set({ loaded: true, loadError: connections.error.message });
+          return;
+        }
+        const byId: Record<string, ConnectionView> = {};
+        for (const c of connections.data) byId[c.id] = c;
+        set({
+          loaded: true,
+          loadError: undefined,
+          connections: byId,
+          catalog: catalog.ok ? catalog.data : [],
+          ...(settings.ok ? { theme: settings.data.theme } : {}),
+        });
+        void refreshHealth();
+      },
+
+      setView(view) {
+        set({ view, ...(view !== 'add' ? { addService: undefined } : {}) });
+        if (view === 'audit') void get().loadAudit(0);
+      },
+
+      chooseService(service) {
+        set({ addService: service, signinError: undefined });
+      },
+
+      async addSecret(input) {
+        const result = await call('connections.add', input);
+        if (result.ok) {
+          upsert(result.data.connection);
+          const warning = result.data.warnings[0];
+          set({ view: 'connections', addService: undefined, highlight: result.data.connection.id });
+          get().notify('success', `Added ${serviceName(result.data.connection.service)} · ${result.data.connection.label}.${warning ? ` Note: ${warning}` : ''}`);
+          void refreshHealth();
+        }
+        return result;
+      },
+
+      async configureClient(input) {
+        const result = await call('oauth.configure', input);
+        if (result.ok) {
+          const catalog = await call('catalog.list', {});
+          if (catalog.ok) set({ catalog: catalog.data });
+        }
+        return result;
+      },
+
+      async test(id) {
+        set((s) => ({ tests: { ...s.tests, [id]: { running: true } } }));
+        const result = await call('connections.test', { ref: id });
+        if (result.ok) {
+          upsert(result.data.connection);
+          set((s) => ({ tests: { ...s.tests, [id]: { running: false, result: result.data.result } } }));
+        } else {
+          set((s) => ({ tests: { ...s.tests, [id]: { running: false, error: result.error.message } } }));
+        }
+      },
+
+      async remove(id) {
+        const before = get().connections[id];
+        const result = await call('connections.remove', { ref: id });
+        if (!result.ok) {
+          get().notify('error', result.error.message);
+          return false;
+        }
+        drop(id);
+        get().notify('success', `Removed ${before ? `${serviceName(before.service)} · ${before.label}` : id}.`);
+        void refreshHealth();
+        return true;
+      },
+
+      async startSignIn(input) {
+        set({ signinError: undefined });
+        const started = await call('signin.start', input);
+        if (!started.ok) {
+          set({ signinError: started.error.message });
+          return;
+        }
+        await follow(started.data, input.service);
+      },
+
+      async reconnect(id) {
+        const connection = get().connections[id];
+        set({ signinError: undefined, view: 'connections' });
+        const started = await call('connections.reauth', { ref: id });
+        if (!started.ok) {
+          get().notify('error', started.error.message);
+          return;
+        }
+        await follow(started.data, connection?.service ?? id, id);
+      },
+
+      async cancelSignIn() {
+        const current = get().signin;
+        if (!current) return;
+        if (!FINAL.has(current.status)) await call('signin.cancel', { attemptId: current.attemptId });
+        set({ signin: undefined });
+      },
+
+      async completePasted(redirectUrl) {
+        const current = get().signin;
+        if (!current) return undefined;
+        const result = await call('signin.complete', { attemptId: current.attemptId, redirectUrl });
+        return result.ok ? undefined : result.error;
+      },
+
+      dismissSignIn() {
+        const current = get().signin;
+        const done = current?.status === 'completed';
+        set({ signin: undefined, ...(done ? { view: 'connections', addService: undefined } : {}) });
+      },
+
+      async loadAudit(offset) {
+        set((s) => ({ audit: { ...s.audit, loading: true } }));
+        const result = await call('audit.list', { limit: AUDIT_PAGE, offset });
+        if (result.ok) set({ audit: { entries: result.data.entries, total: result.data.total, offset, loading: false } });
+        else set((s) => ({ audit: { ...s.audit, loading: false, error: result.error.message } }));
+      },
+
+      async setTheme(theme) {
+        set({ theme });
+        const result = await call('settings.set', { theme });
+        if (!result.ok) get().notify('error', result.error.message);
+      },
+
+      notify(kind, text) {
+        const id = ++noticeId;
+        set((s) => ({ notices: [...s.notices.slice(-3), { id, kind, text }] }));
+      },
+
+      dismissNotice(id) {
+        set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+      },
+    };
+  });
+
+  // Subscribed before the first paint, so an event sent right after load (the tray) is not missed.
+  bridge.api.on('connections.changed', (change) => {
+    const { connection } = change;
+    if (change.type === 'removed') {
+      store.setState((s) => {
+        const { [connection.id]: _gone, ...rest } = s.connections;
+        return { connections: rest };
+      });
+    } else store.setState((s) => ({ connections: { ...s.connections, [connection.id]: connection } }));
+  });
+  bridge.api.on('signin.changed', (event) => onSignInEvent(store, event));
+  bridge.api.on('tray.selected', (event) => {
+    if (event.action === 'reconnect') void store.getState().reconnect(event.connectionId);
+  });
+  bridge.onStatus((link) => {
+    store.setState({ link });
+    // Back after a drop: what changed meanwhile was not pushed to us.
+    if (link === 'open' && store.getState().loaded) void store.getState().init();
+  });
+  return store;
+}
+
+/** Live progress of the attempt on screen (the device code's status, a refreshed code, the end). */
+function onSignInEvent(store: SophonStore, event: EventPayload<'signin.changed'>): void {
+  const current = store.getState().signin;
+  if (!current || current.attemptId !== event.attemptId || FINAL.has(current.status)) return;
+  store.setState({
+    signin: {
+      ...current,
+      status: event.status,
+      message: event.message,
+      ...(event.userCode ? { userCode: event.userCode } : {}),
+      ...(event.verificationUri ? { verificationUri: event.verificationUri } : {}),
+      ...(event.verificationUriComplete ? { verificationUriComplete: event.verificationUriComplete } : {}),
+      ...(event.authorizationUrl ? { authorizationUrl: event.authorizationUrl } : {}),
+      ...(event.expiresAt ? { expiresAt: event.expiresAt } : {}),
+      ...(event.connection ? { connection: event.connection } : {}),
+    },
+  });
+  if (event.connection) {
+    const connection = event.connection;
+    store.setState((s) => ({ connections: { ...s.connections, [connection.id]: connection } }));
+  }
+}
