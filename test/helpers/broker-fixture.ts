@@ -134,7 +134,7 @@ export async function brokerFixture(options: { skills: EnvOptions['skills']; app
   const env = await brokerEnv({
     home: home.dir,
     connectors: [
-      api('echo', `${http.url}/api`),
+      api('echo', `${http.url}/api`, { api: { baseUrl: `${http.url}/api`, additionalBaseUrls: [`${https.url}/v1`] } }),
       api('secure', `${https.url}/v1`),
       api('qkey', `${http.url}/api`, { attach: [{ in: 'query', name: 'api_key', value: '{token}' }] }),
       api('cookies', `${http.url}/api`, { broker: { allowSetCookie: true } }),

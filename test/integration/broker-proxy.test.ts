@@ -71,6 +71,12 @@ describe('the broker proxy', () => {
     expect(fx.seen.at(-1)!.headers.authorization).toBe(`Bearer ${KEYS.secure}`);
     expect(await text(ok)).toContain('Bearer [REDACTED]');
 
+    // ~host picks one of the service's additionalBaseUrls, with the same connection's credential.
+    const other = await fx.env.call(`/proxy/echo:one/~127.0.0.1:${fx.https.port}/echo`, token);
+    expect(other.status).toBe(200);
+    expect(fx.seen.at(-1)).toMatchObject({ url: '/v1/echo', headers: expect.objectContaining({ authorization: `Bearer ${KEYS.one}`, host: `127.0.0.1:${fx.https.port}` }) });
+    await text(other);
+
     const bad = await fx.env.call('/proxy/untrusted/echo', token);
     expect(bad.status).toBe(502);
     const error = JSON.parse(await text(bad)) as { error: { code: string; message: string } };
