@@ -72,4 +72,28 @@ describe('audit trail', () => {
     expect(log.verify().ok).toBe(false);
     log.dispose();
   });
+
+  it('appendSoon: chained in call order with append, written in one go, visible to read and verify', async () => {
+    const { log, file, reopen } = await freshLog(1);
+    log.appendSoon({ actor: 'skill', action: 'broker.call', skill: 's', detail: { status: 200 } });
+    log.appendSoon({ actor: 'skill', action: 'broker.call', skill: 's', connection: undefined, detail: { status: 403 } });
+    log.append({ actor: 'cli', action: 'broker.revoke' });
+    log.appendSoon({ actor: 'skill', action: 'broker.call', skill: 's', detail: { status: 401 } });
+    expect(log.read().entries.map((e) => [e.seq, e.action, e.detail?.['status']])).toEqual([
+      [5, 'broker.call', 401],
+      [4, 'broker.revoke', undefined],
+      [3, 'broker.call', 403],
+      [2, 'broker.call', 200],
+      [1, 'credential.read', undefined],
+    ]);
+    expect(log.verify()).toEqual({ ok: true, lines: 5, problems: [] });
+    log.appendSoon({ actor: 'skill', action: 'broker.call', skill: 's' });
+    log.dispose();
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(6);
+    expect(lines[2]).not.toContain('connection');
+    const again = reopen();
+    expect(again.verify().ok).toBe(true);
+    again.dispose();
+  });
 });

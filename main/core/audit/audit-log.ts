@@ -49,8 +49,8 @@ export class AuditLog {
   private seq: number;
   private prev: string;
   private headTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Lines from appendSoon() waiting for the end of this turn of the event loop. */
-  private soon: Array<{ event: AuditEvent; at: number }> = [];
+  /** Lines from appendSoon(), chained already, waiting to be written. */
+  private soon = '';
   private soonTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly macKey: KeyObject;
 
@@ -103,7 +103,9 @@ export class AuditLog {
    * are those of the calls; read, verify, append, flush and dispose write queued lines first.
    */
   appendSoon(event: AuditEvent): void {
-    this.soon.push({ event, at: this.clock.now() });
+    // Chained now (so order and timestamps are the calls'), written later; only a string waits,
+    // not the event, so nothing but text outlives the call.
+    this.soon += this.chain({ seq: this.seq + 1, ts: new Date(this.clock.now()).toISOString(), ...event });
     if (!this.soonTimer) {
       this.soonTimer = setTimeout(() => this.drainSoon(), 10);
       this.soonTimer.unref();
@@ -111,16 +113,18 @@ export class AuditLog {
   }
 
   private drainSoon(): void {
+    if (this.writeSoon()) this.scheduleHead();
+  }
+
+  /** Writes the queued lines; true when there were any. */
+  private writeSoon(): boolean {
     if (this.soonTimer) clearTimeout(this.soonTimer);
     this.soonTimer = undefined;
-    if (this.soon.length === 0) return;
-    const queued = this.soon;
-    this.soon = [];
-    let text = '';
-    // JSON.stringify leaves out undefined fields, so queued events need no clean-up.
-    for (const { event, at } of queued) text += this.chain({ seq: this.seq + 1, ts: new Date(at).toISOString(), ...event });
+    if (this.soon === '') return false;
+    const text = this.soon;
+    this.soon = '';
     writeSync(this.fd, text);
-    this.scheduleHead();
+    return true;
   }
 
   /** The line for the next entry, chained to the one before. */
@@ -231,6 +235,8 @@ export class AuditLog {
   }
 
   private writeHead(): void {
+    // The head must never name a line that is not on disk yet.
+    this.writeSoon();
     if (this.seq === 0) return;
     const head = { seq: this.seq, mac: this.prev };
     const sig = createHmac('sha256', this.key).update(`head\n${JSON.stringify(head)}`).digest('hex');
