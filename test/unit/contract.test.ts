@@ -21,6 +21,15 @@ const BAD: Readonly<Record<RequestName, readonly [unknown, string]>> = {
   'signin.wait': [{}, 'attemptId'],
   'signin.cancel': [{ attemptId: 1 }, 'attemptId'],
   'oauth.configure': [{ service: 'github', clientId: '' }, 'clientId'],
+  'models.status': [{ agent: 5 }, 'agent'],
+  'models.cliStatus': [{ bogus: 1 }, '(input)'],
+  'models.pasteToken': [{ provider: 'anthropic', secret: 5 }, 'secret'],
+  'models.sync': [{}, 'provider'],
+  'models.test': [{ profile: 5 }, 'profile'],
+  'models.resolve': [{}, 'provider'],
+  'models.orderGet': [{}, 'provider'],
+  'models.orderSet': [{ provider: 'anthropic', profiles: [] }, 'profiles'],
+  'models.orderClear': [{ provider: 5 }, 'provider'],
   'audit.list': [{ limit: 0 }, 'limit'],
   'audit.verify': [{ bogus: 1 }, '(input)'],
   'vault.health': [{ bogus: 1 }, '(input)'],
@@ -31,7 +40,7 @@ const BAD: Readonly<Record<RequestName, readonly [unknown, string]>> = {
 /** Field names that would mean a secret is leaving the host. */
 const SECRETISH = /secret|token|password|passphrase|refresh|apikey|api_key|^key$|credential|cookie|authorization/i;
 // Names that match but hold no secret: a form label, a timestamp, the sign-in page's URL.
-const ALLOWED = new Set(['hasSecret', 'passwordLabel', 'lastRefreshAt', 'authorizationUrl']);
+const ALLOWED = new Set(['hasSecret', 'passwordLabel', 'lastRefreshAt', 'authorizationUrl', 'refreshable']);
 
 function fieldNames(schema: z.ZodType, path: string, out: string[]): void {
   if (schema instanceof z.ZodObject) {
