@@ -1,3 +1,4 @@
+import { createElement, type ReactNode } from 'react';
 import type { AuthMethodType, CliStatusView, ConnectionState, ProfileSource, ProfileState } from '../main/api/contract.ts';
 
 export const STATE_TEXT: Readonly<Record<ConnectionState, string>> = {
@@ -36,8 +37,8 @@ export const CLI_STATE_TEXT: Readonly<Record<CliStatusView['state'], string>> = 
   error: 'Could not be read',
 };
 
-/** The connection badge colour that fits a profile's or CLI sign-in's state. */
-export function stateBadge(state: ProfileState | CliStatusView['state']): ConnectionState {
+/** The badge colour (a connection state's, or neutral) that fits a profile's or CLI sign-in's state. */
+export function stateBadge(state: ProfileState | CliStatusView['state']): ConnectionState | 'neutral' {
   switch (state) {
     case 'usable':
       return 'active';
@@ -46,8 +47,9 @@ export function stateBadge(state: ProfileState | CliStatusView['state']): Connec
     case 'expired':
     case 'needs_reauth':
       return 'needs_reauth';
-    case 'missing':
     case 'not_signed_in':
+      return 'neutral';
+    case 'missing':
     case 'error':
       return 'error';
   }
@@ -59,6 +61,11 @@ export const SOURCE_TEXT: Readonly<Record<ProfileSource, string>> = {
   token: 'Pasted token',
   'api-key': 'API key',
 };
+
+/** The core's messages quote commands in backticks (they are written for the terminal too): show those as code. */
+export function withCode(message: string): ReactNode[] {
+  return message.split('`').map((part, i) => (i % 2 === 1 ? createElement('code', { key: i }, part) : part));
+}
 
 /** "4:05" for a countdown; "0:00" once past. */
 export function countdown(msLeft: number): string {

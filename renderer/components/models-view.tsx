@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import type { AuthOrderView, ModelsStatusView, ProfileView } from '../../main/api/contract.ts';
-import { PROFILE_STATE_TEXT, SOURCE_TEXT, relative, stateBadge } from '../format.ts';
+import { PROFILE_STATE_TEXT, SOURCE_TEXT, relative, stateBadge, withCode } from '../format.ts';
 import type { ProfileTest } from '../models-store.ts';
 import { useActions, useSophon } from '../store-context.tsx';
 import { ClaudeCard, CodexCard, CopilotCard, useModelsLoaded } from './provider-cards.tsx';
@@ -94,7 +94,7 @@ function CheckLine({ check }: { readonly check: ModelsStatusView['check'] }) {
       <p className={check.exitCode === 1 ? 'test-result fail' : 'field-warning'}>{check.exitCode === 1 ? 'Some profiles cannot be used:' : 'A profile expires within 24 hours:'}</p>
       <ul className="small">
         {check.problems.map((problem) => (
-          <li key={problem}>{problem}</li>
+          <li key={problem}>{withCode(problem)}</li>
         ))}
       </ul>
     </div>
@@ -162,7 +162,7 @@ function ProfileRow({ profile: p, position, count, movable, test }: { readonly p
           {p.refreshable && ' · renewed by Sophon'}
           {p.cost ? ` · cost per token $${p.cost.input} (covered by the plan)` : ' · billed per token'}
         </p>
-        {p.reason && <p className="test-result fail">{p.reason}</p>}
+        {p.reason && <p className="test-result fail">{withCode(p.reason)}</p>}
         {test && (
           <p className={`test-result ${test.running ? '' : test.ok ? 'ok' : 'fail'}`} role="status">
             {test.running ? 'Testing…' : `${test.ok ? 'Test passed' : 'Test failed'}: ${test.message ?? ''}`}

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
 import type { CliStatusView } from '../../main/api/contract.ts';
-import { CLI_STATE_TEXT, relative, shortDate, stateBadge } from '../format.ts';
+import { CLI_STATE_TEXT, relative, shortDate, stateBadge, withCode } from '../format.ts';
 import { useActions, useSophon } from '../store-context.tsx';
 import { labelProblem, secretProblem } from '../validation.ts';
 
@@ -256,7 +256,7 @@ function CliSignIn({ cli, provider, linkLabel }: { readonly cli: CliStatusView['
         )}
       </dl>
       {!status.signedIn || status.state === 'expired' || status.state === 'error' ? (
-        <p className="small">{sentence(status.message)}</p>
+        <p className="small">{withCode(sentence(status.message))}</p>
       ) : null}
       {linked ? (
         <p className="small" data-testid={`cli-${cli}-linked`}>

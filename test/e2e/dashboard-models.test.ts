@@ -209,6 +209,19 @@ describe('dashboard model providers (Claude Code card, Copilot device code, Code
     await row.getByText(/renewed by Sophon/).waitFor();
   });
 
+  it('shows the same card when the provider is picked from the catalog, like any other service', async () => {
+    await page.getByRole('button', { name: 'Add connection' }).first().click();
+    await page.getByLabel('Search services').fill('claude');
+    await page.getByRole('button', { name: /^Claude subscription \(Claude Code\)/ }).click();
+    await page.getByRole('heading', { name: 'Connect Claude subscription (Claude Code)' }).waitFor();
+    const card = page.getByTestId('provider-anthropic-subscription');
+    await card.getByTestId('cli-claude-code-linked').waitFor();
+    expect(await card.getByRole('note').textContent()).toMatch(/terms decide/);
+    expect(await axeSeriousViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'See all model profiles' }).click();
+    await page.getByRole('heading', { name: /^Model profiles/ }).waitFor();
+  });
+
   it('passes the accessibility scan in the dark theme too', async () => {
     await page.getByLabel('Theme').selectOption('dark');
     expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { dataset: Record<string, string> } } }).document.documentElement.dataset['theme'])).toBe('dark');
