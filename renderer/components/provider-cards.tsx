@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { CliStatusView } from '../../main/api/contract.ts';
 import { CLI_STATE_TEXT, relative, shortDate, stateBadge, withCode } from '../format.ts';
 import { useActions, useSophon } from '../store-context.tsx';
@@ -196,7 +196,13 @@ function CliSignIn({ cli, provider, linkLabel }: { readonly cli: CliStatusView['
   const { linkCli } = useActions();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  const [justLinked, setJustLinked] = useState(false);
+  const linkedRef = useRef<HTMLParagraphElement>(null);
   const id = useId();
+  // The button goes away once linked: keep the keyboard where it was, on what replaced it.
+  useEffect(() => {
+    if (justLinked && linked) linkedRef.current?.focus();
+  }, [justLinked, linked]);
 
   const link = async () => {
     setBusy(true);
@@ -204,6 +210,7 @@ function CliSignIn({ cli, provider, linkLabel }: { readonly cli: CliStatusView['
     const result = await linkCli(provider);
     setBusy(false);
     if (!result.ok) setError(result.error.message);
+    else setJustLinked(true);
   };
 
   if (!status) {
@@ -259,7 +266,7 @@ function CliSignIn({ cli, provider, linkLabel }: { readonly cli: CliStatusView['
         <p className="small">{withCode(sentence(status.message))}</p>
       ) : null}
       {linked ? (
-        <p className="small" data-testid={`cli-${cli}-linked`}>
+        <p className="small" data-testid={`cli-${cli}-linked`} ref={linkedRef} tabIndex={-1}>
           Linked as profile <strong>{linked.id}</strong> — still read in place and renewed by {status.name}.
         </p>
       ) : status.signedIn ? (

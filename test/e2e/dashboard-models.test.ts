@@ -105,8 +105,12 @@ describe('dashboard model providers (Claude Code card, Copilot device code, Code
     await profileRow('anthropic:claude-cli').getByText(/found on this machine, not linked/).waitFor();
     await page.screenshot({ path: join(SHOTS, '30-models-claude-found.png'), fullPage: true });
 
-    await cli.getByRole('button', { name: 'Link Claude Code sign-in' }).click();
-    await cli.getByTestId('cli-claude-code-linked').getByText('Linked as profile anthropic:claude-cli').waitFor();
+    // By keyboard: the button, then focus stays on what replaces it.
+    await cli.getByRole('button', { name: 'Link Claude Code sign-in' }).focus();
+    await page.keyboard.press('Enter');
+    const linked = cli.getByTestId('cli-claude-code-linked');
+    await linked.getByText('Linked as profile anthropic:claude-cli').waitFor();
+    await expect.poll(() => linked.evaluate((el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement)).toBe(true);
     await page.getByText('Linked as profile anthropic:claude-cli.').waitFor();
     const row = profileRow('anthropic:claude-cli');
     await row.getByText(/ · linked/).waitFor();
