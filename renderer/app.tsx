@@ -4,12 +4,14 @@ import { useActions, useSophon } from './store-context.tsx';
 import { ConnectionsView } from './components/connections-view.tsx';
 import { AddConnection } from './components/add-connection.tsx';
 import { AuditView } from './components/audit-view.tsx';
+import { ModelsView } from './components/models-view.tsx';
 import { HealthBanner } from './components/health-banner.tsx';
 import { SignInPanel } from './components/signin-panel.tsx';
 import { Notices } from './components/notices.tsx';
 
 const VIEWS: ReadonlyArray<{ readonly view: View; readonly label: string }> = [
   { view: 'connections', label: 'Connections' },
+  { view: 'models', label: 'Models' },
   { view: 'add', label: 'Add connection' },
   { view: 'audit', label: 'Audit trail' },
 ];
@@ -70,6 +72,8 @@ export function App() {
           </div>
         ) : view === 'connections' ? (
           <ConnectionsView />
+        ) : view === 'models' ? (
+          <ModelsView />
         ) : view === 'add' ? (
           <AddConnection />
         ) : (

@@ -1,4 +1,5 @@
-import type { AuthMethodType, ConnectionState } from '../main/api/contract.ts';
+import { createElement, type ReactNode } from 'react';
+import type { AuthMethodType, CliStatusView, ConnectionState, ProfileSource, ProfileState } from '../main/api/contract.ts';
 
 export const STATE_TEXT: Readonly<Record<ConnectionState, string>> = {
   active: 'Active',
@@ -16,6 +17,55 @@ export const METHOD_TEXT: Readonly<Record<AuthMethodType, string>> = {
   smtp_imap: 'Mail server login',
   cli_reader: 'Read from a CLI',
 };
+
+export const PROFILE_STATE_TEXT: Readonly<Record<ProfileState, string>> = {
+  usable: 'Usable',
+  expiring: 'Expires soon',
+  expired: 'Expired',
+  missing: 'Missing',
+  needs_reauth: 'Needs re-auth',
+  error: 'Error',
+};
+
+export const CLI_STATE_TEXT: Readonly<Record<CliStatusView['state'], string>> = {
+  usable: 'Signed in',
+  expiring: 'Signed in · expires soon',
+  expired: 'Sign-in expired',
+  missing: 'Not signed in',
+  not_signed_in: 'Not signed in',
+  needs_reauth: 'Needs sign-in again',
+  error: 'Could not be read',
+};
+
+/** The badge colour (a connection state's, or neutral) that fits a profile's or CLI sign-in's state. */
+export function stateBadge(state: ProfileState | CliStatusView['state']): ConnectionState | 'neutral' {
+  switch (state) {
+    case 'usable':
+      return 'active';
+    case 'expiring':
+      return 'expiring';
+    case 'expired':
+    case 'needs_reauth':
+      return 'needs_reauth';
+    case 'not_signed_in':
+      return 'neutral';
+    case 'missing':
+    case 'error':
+      return 'error';
+  }
+}
+
+export const SOURCE_TEXT: Readonly<Record<ProfileSource, string>> = {
+  'cli-sync': 'CLI sign-in, read in place',
+  oauth: 'Signed in through Sophon',
+  token: 'Pasted token',
+  'api-key': 'API key',
+};
+
+/** The core's messages quote commands in backticks (they are written for the terminal too): show those as code. */
+export function withCode(message: string): ReactNode[] {
+  return message.split('`').map((part, i) => (i % 2 === 1 ? createElement('code', { key: i }, part) : part));
+}
 
 /** "4:05" for a countdown; "0:00" once past. */
 export function countdown(msLeft: number): string {

@@ -16,9 +16,10 @@ import type {
   ApiResult,
 } from '../main/api/contract.ts';
 import { callApi, type Bridge } from './bridge.ts';
+import { EMPTY_MODELS, PROVIDER_SERVICES, createModelsActions, type ModelsActions, type ModelsState } from './models-store.ts';
 import type { LinkStatus } from './ws-client.ts';
 
-export type View = 'connections' | 'add' | 'audit';
+export type View = 'connections' | 'models' | 'add' | 'audit';
 export type Theme = SettingsView['theme'];
 
 export interface Notice {
@@ -73,13 +74,16 @@ export interface SophonState {
   readonly addService?: string;
   readonly signin?: SignInView;
   readonly signinError?: string;
+  /** The service whose sign-in could not start (its card shows signinError). */
+  readonly signinErrorFor?: string;
   readonly tests: Readonly<Record<string, TestState>>;
   readonly notices: readonly Notice[];
   readonly audit: AuditState;
   readonly highlight?: string;
+  readonly models: ModelsState;
 }
 
-export interface SophonActions {
+export interface SophonActions extends ModelsActions {
   init(): Promise<void>;
   setView(view: View): void;
   chooseService(service: string | undefined): void;
@@ -188,6 +192,13 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
       tests: {},
       notices: [],
       audit: { entries: [], total: 0, offset: 0, loading: false },
+      models: EMPTY_MODELS,
+      ...createModelsActions({
+        call,
+        get: () => get().models,
+        set: (update) => set((s) => ({ models: { ...s.models, ...update(s.models) } })),
+        notify: (kind, text) => get().notify(kind, text),
+      }),
 
       async init() {
         const [connections, catalog, settings] = await Promise.all([call('connections.list', {}), call('catalog.list', {}), call('settings.get', {})]);
@@ -211,10 +222,11 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
       setView(view) {
         set({ view, ...(view !== 'add' ? { addService: undefined } : {}) });
         if (view === 'audit') void get().loadAudit(0);
+        if (view === 'models') void get().loadModels();
       },
 
       chooseService(service) {
-        set({ addService: service, signinError: undefined });
+        set({ addService: service, signinError: undefined, signinErrorFor: undefined });
       },
 
       async addSecret(input) {
@@ -263,10 +275,10 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
       },
 
       async startSignIn(input) {
-        set({ signinError: undefined });
+        set({ signinError: undefined, signinErrorFor: undefined });
         const started = await call('signin.start', input);
         if (!started.ok) {
-          set({ signinError: started.error.message });
+          set({ signinError: started.error.message, signinErrorFor: input.service });
           return;
         }
         await follow(started.data, input.service);
@@ -299,8 +311,11 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
 
       dismissSignIn() {
         const current = get().signin;
-        const done = current?.status === 'completed';
-        set({ signin: undefined, ...(done ? { view: 'connections', addService: undefined } : {}) });
+        // Signed in from the add view: show where it landed (a model provider's profiles, or the list).
+        const done = current?.status === 'completed' && get().view === 'add';
+        const next: View = current && PROVIDER_SERVICES.has(current.service) ? 'models' : 'connections';
+        set({ signin: undefined });
+        if (done) get().setView(next);
       },
 
       async loadAudit(offset) {
@@ -330,6 +345,9 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
   // Subscribed before the first paint, so an event sent right after load (the tray) is not missed.
   bridge.api.on('connections.changed', (change) => {
     const { connection } = change;
+    // A provider's connection changed (linked, signed in, renewed, removed): its profile did too.
+    const state = store.getState();
+    if (state.models.loaded && state.catalog.find((s) => s.id === connection.service)?.provider) void state.loadModels();
     if (change.type === 'removed') {
       store.setState((s) => {
         const { [connection.id]: _gone, ...rest } = s.connections;

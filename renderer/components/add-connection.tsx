@@ -3,6 +3,8 @@ import type { AuthMethodView, ServiceSummary } from '../../main/api/contract.ts'
 import { useActions, useSophon } from '../store-context.tsx';
 import { SecretForm } from './secret-form.tsx';
 import { OAuthClientForm } from './oauth-client-form.tsx';
+import { ProviderCard } from './provider-cards.tsx';
+import { PROVIDER_SERVICES } from '../models-store.ts';
 import { labelProblem, labelRequired } from '../validation.ts';
 
 /** Add a connection: pick a service from the searchable catalog, then one of its ways to sign in. */
@@ -11,6 +13,7 @@ export function AddConnection() {
   const chosen = useSophon((s) => s.addService);
   const { chooseService } = useActions();
   const service = catalog.find((s) => s.id === chosen);
+  if (service && PROVIDER_SERVICES.has(service.id)) return <ProviderDetail service={service} onBack={() => chooseService(undefined)} />;
   if (service) return <ServiceDetail service={service} onBack={() => chooseService(undefined)} />;
   return <CatalogPicker catalog={catalog} onPick={(id) => chooseService(id)} />;
 }
@@ -72,6 +75,29 @@ export function methodName(method: AuthMethodView): string {
     case 'cli_reader':
       return `${method.cli ?? 'CLI'} login`;
   }
+}
+
+/** A model provider picked from the catalog: its card (the same as in the Models view). */
+function ProviderDetail({ service, onBack }: { readonly service: ServiceSummary; readonly onBack: () => void }) {
+  const { setView } = useActions();
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => headingRef.current?.focus(), []);
+  return (
+    <section aria-labelledby="service-title" className="service-detail">
+      <button type="button" className="link-button" onClick={onBack}>
+        ← All services
+      </button>
+      <h2 id="service-title" ref={headingRef} tabIndex={-1}>
+        Connect {service.name}
+      </h2>
+      <ProviderCard service={service.id} />
+      <p>
+        <button type="button" className="link-button" onClick={() => setView('models')}>
+          See all model profiles
+        </button>
+      </p>
+    </section>
+  );
 }
 
 function ServiceDetail({ service, onBack }: { readonly service: ServiceSummary; readonly onBack: () => void }) {

@@ -14,6 +14,8 @@ export interface GithubStandinOptions {
   readonly now?: () => number;
   readonly copilotLifetimeS?: number;
   readonly refreshInS?: number;
+  /** The polling interval the device flow asks for, in seconds (GitHub says 5). */
+  readonly interval?: number;
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -41,7 +43,7 @@ export async function startGithubStandin(options: GithubStandinOptions = {}) {
       const form = new URLSearchParams(req.body);
       if (!form.get('client_id')) return json(res, 200, { error: 'incorrect_client_credentials' });
       deviceCount++;
-      const body = { device_code: `device-${deviceCount}`, user_code: 'WDJB-MJHT', verification_uri: 'https://github.com/login/device', expires_in: 900, interval: 5 };
+      const body = { device_code: `device-${deviceCount}`, user_code: 'WDJB-MJHT', verification_uri: 'https://github.com/login/device', expires_in: 900, interval: options.interval ?? 5 };
       if (!wantsJson) return void res.writeHead(200, { 'content-type': 'application/x-www-form-urlencoded' }).end(new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)])).toString());
       return json(res, 200, body);
     }
@@ -81,5 +83,13 @@ export async function startGithubStandin(options: GithubStandinOptions = {}) {
     }
     json(res, 404, { message: 'Not Found' });
   });
-  return { ...upstream, state, issued };
+  return {
+    ...upstream,
+    state,
+    issued,
+    /** From the next poll on, answer these instead (say, `approve` once the test has looked at the code). */
+    setPolls(next: DevicePoll[]): void {
+      polls.splice(0, polls.length, ...next);
+    },
+  };
 }
