@@ -5,7 +5,7 @@
 // scripts/build-desktop.ts; tests never import this file (it needs the Electron binary).
 import { app, dialog, ipcMain, Notification, safeStorage, session, shell, type BrowserWindow } from 'electron';
 import { join, resolve } from 'node:path';
-import { SophonError, assertNever, firstLine, resolveHome, type BrowserOpener, type Notifier } from '../core/index.ts';
+import { SophonError, assertNever, firstLine, resolveHome, startBroker, type BrowserOpener, type Notifier } from '../core/index.ts';
 import { openHostApi, type HostApi } from '../api/host.ts';
 import { serveSocket } from '../api/wire.ts';
 import type { ConnectionView } from '../api/contract.ts';
@@ -122,6 +122,15 @@ function main(): void {
     const { core, dispatcher } = host;
     const socket = await serveSocket(core.paths.socketFile, dispatcher, 'cli');
     core.onDispose(() => socket.dispose());
+    // The app owns the vault, so it runs the broker proxy agents' skills call through.
+    if (host.broker.settings.Enabled) {
+      try {
+        const broker = await startBroker(core, { broker: host.broker });
+        log(`broker proxy on ${broker.url}/proxy`);
+      } catch (error) {
+        log(`the broker proxy did not start: ${firstLine(String((error as Error)?.message ?? error))}`);
+      }
+    }
     router = new IpcRouter(ipcMain, dispatcher, {
       appOrigin: APP_ORIGIN,
       observe: (method, data) => external.learn(method, data),
@@ -132,11 +141,16 @@ function main(): void {
 
     const refreshTray = async () => {
       const result = await dispatcher.call('connections.list', {}, { actor: 'host' });
-      if (result.ok) tray?.update(result.data as ConnectionView[], serviceNames);
+      if (result.ok) tray?.update(result.data as ConnectionView[], serviceNames, host?.broker.tokens.list().length ?? 0);
     };
     let pending: NodeJS.Timeout | undefined;
     dispatcher.subscribe((event, payload) => {
       if (event === 'signin.changed') external.learn('signin.changed', payload);
+      if (event === 'broker.changed') {
+        clearTimeout(pending);
+        pending = setTimeout(() => void refreshTray(), 200);
+        return;
+      }
       if (event !== 'connections.changed') return;
       watch.onChange(payload as Parameters<ReauthWatch['onChange']>[0]);
       // Many changes at once (a refresh sweep) redraw the menu once.
@@ -148,6 +162,7 @@ function main(): void {
     tray = createTray(join(appDir, 'assets'), {
       open: () => showWindow(),
       quit: () => app.quit(),
+      revokeAgents: () => void dispatcher.call('broker.revoke', { all: true }, { actor: 'host' }).then(() => refreshTray()),
       reconnect: (connectionId) => {
         showWindow();
         const target = window;

@@ -9,6 +9,7 @@ export type TrayItem =
   | { readonly type: 'more'; readonly label: string }
   | { readonly type: 'separator' }
   | { readonly type: 'open'; readonly label: string }
+  | { readonly type: 'revoke-agents'; readonly label: string }
   | { readonly type: 'quit'; readonly label: string };
 
 export interface TrayModel {
@@ -30,6 +31,8 @@ export const MAX_TRAY_CONNECTIONS = 15;
 export interface TrayModelOptions {
   /** Service id → display name (from the catalog); falls back to the id. */
   readonly serviceNames?: ReadonlyMap<string, string>;
+  /** Live broker tokens held by agents: the kill switch is shown while there are any. */
+  readonly liveAgentTokens?: number;
   readonly max?: number;
 }
 
@@ -62,7 +65,10 @@ export function trayModel(connections: readonly ConnectionView[], options: TrayM
     for (const c of needing.slice(0, max)) items.push({ type: 'reconnect', id: c.id, label: `Reconnect ${name(c)}…` });
     if (needing.length > max) items.push({ type: 'more', label: `${needing.length - max} more to reconnect in the window…` });
   }
-  items.push({ type: 'separator' }, { type: 'open', label: 'Open Sophon' }, { type: 'quit', label: 'Quit Sophon' });
+  items.push({ type: 'separator' });
+  const live = options.liveAgentTokens ?? 0;
+  if (live > 0) items.push({ type: 'revoke-agents', label: `Revoke all agent access (${live} live token${live === 1 ? '' : 's'})` });
+  items.push({ type: 'open', label: 'Open Sophon' }, { type: 'quit', label: 'Quit Sophon' });
 
   const tooltip =
     state === 'needs_reauth'

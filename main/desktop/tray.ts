@@ -9,10 +9,12 @@ export interface TrayActions {
   open(): void;
   quit(): void;
   reconnect(connectionId: string): void;
+  /** The kill switch: revoke every broker token agents hold. */
+  revokeAgents(): void;
 }
 
 export interface SophonTray {
-  update(connections: readonly ConnectionView[], serviceNames: ReadonlyMap<string, string>): void;
+  update(connections: readonly ConnectionView[], serviceNames: ReadonlyMap<string, string>, liveAgentTokens?: number): void;
   dispose(): void;
 }
 
@@ -43,13 +45,15 @@ export function createTray(assetsDir: string, actions: TrayActions): SophonTray 
         return { label: item.label, click: () => actions.open() };
       case 'quit':
         return { label: item.label, click: () => actions.quit() };
+      case 'revoke-agents':
+        return { label: item.label, click: () => actions.revokeAgents() };
       default:
         return assertNever(item, 'tray item');
     }
   };
 
-  const update = (connections: readonly ConnectionView[], serviceNames: ReadonlyMap<string, string>) => {
-    const model = trayModel(connections, { serviceNames });
+  const update = (connections: readonly ConnectionView[], serviceNames: ReadonlyMap<string, string>, liveAgentTokens = 0) => {
+    const model = trayModel(connections, { serviceNames, liveAgentTokens });
     if (model.state !== shownState) {
       tray.setImage(nativeImage.createFromPath(iconFile(assetsDir, model.state)));
       shownState = model.state;

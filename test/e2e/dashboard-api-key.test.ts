@@ -175,8 +175,21 @@ describe('dashboard end to end (Chromium against `sophon serve --dashboard`)', (
     await dialog.waitFor({ state: 'hidden' });
     await page.getByTestId('connection-list').getByText('work').waitFor();
 
-    await page.getByRole('button', { name: 'Remove OpenRouter · work' }).focus();
-    await page.keyboard.press('Enter');
+    // By keyboard: focus the button and press Enter. A list refresh may re-render the row
+    // between the two (focus then lands nowhere), so try again until the dialog is open.
+    const removeButton = page.getByRole('button', { name: 'Remove OpenRouter · work' });
+    await expect
+      .poll(
+        async () => {
+          if (!(await dialog.isVisible())) {
+            await removeButton.focus();
+            await page.keyboard.press('Enter');
+          }
+          return dialog.isVisible();
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(true);
     await dialog.getByRole('button', { name: 'Remove' }).click();
     await page.getByText('Removed OpenRouter · work.').waitFor();
     expect(await page.getByTestId('connection-list').getAttribute('data-count')).toBe('1');

@@ -46,4 +46,12 @@ describe('trayModel', () => {
     expect(model.items.filter((i) => i.type === 'reconnect')).toHaveLength(5);
     expect(model.items.filter((i) => i.type === 'more').map((i) => (i.type === 'more' ? i.label : ''))).toEqual(['35 more in the window…', '15 more to reconnect in the window…']);
   });
+
+  it('offers the kill switch for agents only while broker tokens are live', () => {
+    expect(trayModel([connection('c1', 'active')]).items.some((i) => i.type === 'revoke-agents')).toBe(false);
+    const model = trayModel([connection('c1', 'active')], { liveAgentTokens: 3 });
+    const kill = model.items.find((i) => i.type === 'revoke-agents');
+    expect(kill).toEqual({ type: 'revoke-agents', label: 'Revoke all agent access (3 live tokens)' });
+    expect(model.items.at(-1)).toMatchObject({ type: 'quit' });
+  });
 });
