@@ -1,23 +1,13 @@
 import type { RequestName } from '../api/contract.ts';
+import { WINDOW_CSP } from '../api/window-csp.ts';
 
 /** Where our renderer is served from: a privileged custom scheme, never a remote page. */
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'sophon';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 
-/** The window's Content-Security-Policy: our own scripts and styles only, no inline code, nothing remote. */
-export const APP_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+/** The window's Content-Security-Policy (shared with the headless dashboard). */
+export const APP_CSP = WINDOW_CSP;
 
 const MAX_REMEMBERED = 256;
 

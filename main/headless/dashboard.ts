@@ -6,6 +6,7 @@ import { extname, join, relative, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WireClientMessage, type WireServerMessage } from '../api/contract.ts';
 import type { Dispatcher } from '../api/dispatch.ts';
+import { WINDOW_CSP } from '../api/window-csp.ts';
 
 /**
  * The headless dashboard: the desktop window's renderer, served on 127.0.0.1 with a
@@ -18,18 +19,7 @@ import type { Dispatcher } from '../api/dispatch.ts';
  * its DNS name to 127.0.0.1 is refused even if it guesses the port.
  */
 
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+const CSP = WINDOW_CSP;
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
