@@ -2,7 +2,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { AuditLog } from '../../main/core/index.ts';
+import { AuditLog, IsoTimestamps, jsonMembers } from '../../main/core/index.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
 
 let home: TempHome;
@@ -95,5 +95,24 @@ describe('audit trail', () => {
     const again = reopen();
     expect(again.verify().ok).toBe(true);
     again.dispose();
+  });
+
+  it('writes lines exactly as JSON.stringify would, whatever the strings hold', () => {
+    const strings = ['plain', '', 'quote " and \\ backslash', 'tab\tnew\nline\u0000\u001f\u007f', 'é ü 漢字 😀', 'lone \ud800 surrogate \udfff', '</script>', '\u2028\u2029'];
+    const events: object[] = [
+      { actor: 'skill', action: 'broker.call', skill: 's', tool: undefined, detail: { status: 200, ms: 1.5, ok: true, neg: -0, big: 1e21, nan: Number.NaN, inf: Number.POSITIVE_INFINITY } },
+      { actor: 'cli', action: 'x', detail: { nested: { deep: [1, 'two', null] }, when: new Date(0), none: null, gone: undefined, fn: () => 1 } },
+      Object.assign(Object.create({ inherited: 'no' }) as object, { own: 'yes' }),
+      ...strings.map((text) => ({ actor: 'skill', action: text, reason: text, detail: { [text]: text } })),
+    ];
+    for (const event of events) expect(`{"seq":1${jsonMembers(event)}}`).toBe(JSON.stringify({ seq: 1, ...event }));
+  });
+
+  it('timestamps are those of Date#toISOString', () => {
+    const stamps = new IsoTimestamps();
+    const base = Date.parse('2026-03-04T05:06:07.000Z');
+    for (const ms of [base, base + 1, base + 9, base + 10, base + 99, base + 100, base + 999, base + 1000, base + 1001, base - 1, 0, -1, -999, -1000, -1001, base + 0.5, base + 86_400_000 * 365 * 8000]) {
+      expect(stamps.of(ms)).toBe(new Date(ms).toISOString());
+    }
   });
 });
