@@ -2,7 +2,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { AuditLog, IsoTimestamps, jsonMembers } from '../../main/core/index.ts';
+import { AuditLog, IsoTimestamps, type AuditEvent } from '../../main/core/index.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
 
 let home: TempHome;
@@ -97,15 +97,26 @@ describe('audit trail', () => {
     again.dispose();
   });
 
-  it('writes lines exactly as JSON.stringify would, whatever the strings hold', () => {
-    const strings = ['plain', '', 'quote " and \\ backslash', 'tab\tnew\nline\u0000\u001f\u007f', 'é ü 漢字 😀', 'lone \ud800 surrogate \udfff', '</script>', '\u2028\u2029'];
-    const events: object[] = [
-      { actor: 'skill', action: 'broker.call', skill: 's', tool: undefined, detail: { status: 200, ms: 1.5, ok: true, neg: -0, big: 1e21, nan: Number.NaN, inf: Number.POSITIVE_INFINITY } },
-      { actor: 'cli', action: 'x', detail: { nested: { deep: [1, 'two', null] }, when: new Date(0), none: null, gone: undefined, fn: () => 1 } },
-      Object.assign(Object.create({ inherited: 'no' }) as object, { own: 'yes' }),
-      ...strings.map((text) => ({ actor: 'skill', action: text, reason: text, detail: { [text]: text } })),
+  it('writes each line as the JSON of {seq, ts, ...event, prev, mac}, whatever the strings hold', async () => {
+    const { log, file } = await freshLog(0);
+    const strings = ['plain', '', 'quote " and \\ backslash', 'tab\tnew\nline\u0000\u001f\u007f', 'é ü 漢字 😀', 'lone \ud800 surrogate', '\u2028\u2029'];
+    const events: AuditEvent[] = [
+      { actor: 'skill', action: 'broker.call', skill: 's', tool: undefined, detail: { status: 200, ms: 1.5, ok: true, nan: Number.NaN } },
+      { actor: 'cli', action: 'nothing else' },
+      ...strings.map((text): AuditEvent => ({ actor: 'skill', action: text, reason: text, detail: { [text]: text } })),
     ];
-    for (const event of events) expect(`{"seq":1${jsonMembers(event)}}`).toBe(JSON.stringify({ seq: 1, ...event }));
+    events.forEach((event, i) => (i % 2 === 0 ? log.appendSoon(event) : log.append(event)));
+    log.flush();
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    let prev = '0'.repeat(64);
+    lines.forEach((line, i) => {
+      const { ts, mac, ...rest } = JSON.parse(line) as { ts: string; mac: string };
+      expect(line).toBe(JSON.stringify({ seq: i + 1, ts, ...events[i], prev, mac }));
+      expect(rest).toMatchObject({ prev });
+      prev = mac;
+    });
+    expect(log.verify().ok).toBe(true);
+    log.dispose();
   });
 
   it('timestamps are those of Date#toISOString', () => {

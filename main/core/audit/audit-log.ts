@@ -139,11 +139,14 @@ export class AuditLog {
   /** The line for the next entry, chained to the one before: the JSON of {seq, ts, ...event, prev, mac}. */
   private chain(ts: string, event: AuditEvent): string {
     const seq = this.seq + 1;
-    const body = `{"seq":${seq},"ts":"${ts}"${jsonMembers(event)},"prev":"${this.prev}"}`;
-    const mac = this.mac(this.prev, body);
+    // JSON.stringify({ seq, ts, ...event }) without copying the event first.
+    const json = JSON.stringify(event);
+    const members = json.length > 2 ? `,${json.slice(1, -1)}` : '';
+    const open = `{"seq":${seq},"ts":"${ts}"${members},"prev":"${this.prev}"`;
+    const mac = this.mac(this.prev, `${open}}`);
     this.seq = seq;
     this.prev = mac;
-    return `${body.slice(0, -1)},"mac":"${mac}"}\n`;
+    return `${open},"mac":"${mac}"}\n`;
   }
 
   /** Newest first. */
@@ -280,33 +283,6 @@ function safeEqual(a: string, b: string): boolean {
 
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-/**
- * `,"key":value` for each member JSON.stringify would write, in the same order and form
- * (undefined members left out), without building the entry object first.
- */
-export function jsonMembers(value: object): string {
-  let out = '';
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
-    const member = (value as Record<string, unknown>)[key];
-    let json: string | undefined;
-    if (typeof member === 'string') json = jsonString(member);
-    else if (typeof member === 'number') json = Number.isFinite(member) ? String(member) : 'null';
-    else if (typeof member === 'boolean') json = member ? 'true' : 'false';
-    else if (member !== null && typeof member === 'object' && Object.getPrototypeOf(member) === Object.prototype) json = `{${jsonMembers(member).slice(1)}}`;
-    else json = JSON.stringify(member);
-    if (json !== undefined) out += `,${jsonString(key)}:${json}`;
-  }
-  return out;
-}
-
-/** Printable ASCII other than `"` and `\\`: JSON writes it as is. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-function jsonString(text: string): string {
-  return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
 }
 
 /** Date#toISOString, computed once per second: the proxy writes many lines a second. */
