@@ -1,8 +1,10 @@
 // Issue 6: requests/s and p50/p99 latency at 50 connections, all on loopback with one load
 // generator (wrk): direct to a small upstream, through the Sophon broker proxy (`sophon
 // serve`, the real product path: token check, credential attach, redaction, audit line per
-// call), and through nginx doing the same header swap. Every server is its own process;
-// nginx runs one worker, like the proxy's one event loop.
+// call), through nginx doing the same header swap, and through a bare Node forwarder
+// (node:http + undici, the broker's stack, header swap only: the floor for one Node event
+// loop, so the proxy's own cost can be told from the platform's). Every server is its own
+// process; nginx runs one worker, like the proxy's one event loop.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -147,6 +149,8 @@ export async function run(): Promise<void> {
   try {
     const upstream = start(process.execPath, [tsxRun, join(ROOT, 'bench', 'proxy', 'upstream.ts')], { BENCH_KEY: KEY });
     const upstreamPort = Number((await waitFor(upstream, 'stdout', /(\d+)\n/, 'upstream'))[1]);
+    const bare = start(process.execPath, [tsxRun, join(ROOT, 'bench', 'proxy', 'bare-proxy.ts')], { BENCH_KEY: KEY, BENCH_UPSTREAM: `http://127.0.0.1:${upstreamPort}` });
+    const barePort = Number((await waitFor(bare, 'stdout', /(\d+)\n/, 'bare Node forwarder'))[1]);
 
     const env = { SOPHON_HOME: join(home, 'sophon'), SOPHON_VAULT_PASSPHRASE: 'bench passphrase', HOME: home };
     await mkdir(join(env.SOPHON_HOME, 'connectors'), { recursive: true });
@@ -182,9 +186,11 @@ export async function run(): Promise<void> {
     const targets = [
       { name: 'direct', url: `http://127.0.0.1:${upstreamPort}/api/items`, auth: `Bearer ${KEY}`, pid: upstreamPid },
       { name: 'nginx', url: `http://127.0.0.1:${nginxPort}/proxy/bench/items`, auth: 'Bearer placeholder', pid: nginxWorker },
+      { name: 'node', url: `http://127.0.0.1:${barePort}/proxy/bench/items`, auth: 'Bearer placeholder', pid: bare.pid! },
       { name: 'proxy', url: `${proxyUrl}/proxy/bench/items`, auth: `Bearer ${token}`, pid: servePid },
     ];
     console.log(`${(await import('node:os')).cpus().length} cores, small JSON upstream; wrk -t1 -c${CONNECTIONS} -d${SECONDS}s after ${WARMUP}s warm-up; nginx 1 worker, proxy 1 event loop`);
+    console.log('node = a bare Node forwarder (node:http + undici, header swap only): the floor for one event loop');
     const saturated: Record<string, Figures> = {};
     for (const t of targets) saturated[t.name] = await measure(t.name, t.url, t.auth, t.pid);
     // Paced: each connection waits 50 ms between requests (about 1,000 req/s in all), so
@@ -214,7 +220,12 @@ export async function run(): Promise<void> {
     console.log(`\nproxy / nginx requests/s: ${ratio.toFixed(2)}x (target >= 1.00x) ${ratio >= 1 ? 'met' : 'MISSED'}`);
     console.log(`proxy p99 added over direct at saturation: ${added.toFixed(2)} ms (target <= 1 ms) ${added <= 1 ? 'met' : 'MISSED'}; nginx adds ${(nginx.p99 - direct.p99).toFixed(2)} ms`);
     console.log(`proxy p99 added over direct, paced: ${pacedAdded.toFixed(2)} ms (target <= 1 ms) ${pacedAdded <= 1 ? 'met' : 'MISSED'}; nginx adds ${(paced['nginx']!.p99 - paced['direct']!.p99).toFixed(2)} ms`);
-    console.log(`server CPU per request, proxy / nginx: ${(proxy.cpuUs! / nginx.cpuUs!).toFixed(1)}x`);
+    const node = saturated['node']!;
+    console.log(`server CPU per request, proxy / nginx: ${(proxy.cpuUs! / nginx.cpuUs!).toFixed(1)}x; bare Node / nginx: ${(node.cpuUs! / nginx.cpuUs!).toFixed(1)}x`);
+    console.log(
+      `the broker's own work (token, path and grant checks, header rules, redaction, audit line) costs ${(proxy.cpuUs! - node.cpuUs!).toFixed(1)} µs/req over the bare Node forwarder; ` +
+        `proxy reaches ${((proxy.rps / node.rps) * 100).toFixed(0)}% of its req/s, which itself is ${(node.rps / nginx.rps).toFixed(2)}x nginx's`,
+    );
   } finally {
     for (const child of children.reverse()) {
       if (child.exitCode === null && child.signalCode === null) {

@@ -2,7 +2,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { AuditLog } from '../../main/core/index.ts';
+import { AuditLog, IsoTimestamps, type AuditEvent } from '../../main/core/index.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
 
 let home: TempHome;
@@ -95,5 +95,35 @@ describe('audit trail', () => {
     const again = reopen();
     expect(again.verify().ok).toBe(true);
     again.dispose();
+  });
+
+  it('writes each line as the JSON of {seq, ts, ...event, prev, mac}, whatever the strings hold', async () => {
+    const { log, file } = await freshLog(0);
+    const strings = ['plain', '', 'quote " and \\ backslash', 'tab\tnew\nline\u0000\u001f\u007f', 'é ü 漢字 😀', 'lone \ud800 surrogate', '\u2028\u2029'];
+    const events: AuditEvent[] = [
+      { actor: 'skill', action: 'broker.call', skill: 's', tool: undefined, detail: { status: 200, ms: 1.5, ok: true, nan: Number.NaN } },
+      { actor: 'cli', action: 'nothing else' },
+      ...strings.map((text): AuditEvent => ({ actor: 'skill', action: text, reason: text, detail: { [text]: text } })),
+    ];
+    events.forEach((event, i) => (i % 2 === 0 ? log.appendSoon(event) : log.append(event)));
+    log.flush();
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    let prev = '0'.repeat(64);
+    lines.forEach((line, i) => {
+      const { ts, mac, ...rest } = JSON.parse(line) as { ts: string; mac: string };
+      expect(line).toBe(JSON.stringify({ seq: i + 1, ts, ...events[i], prev, mac }));
+      expect(rest).toMatchObject({ prev });
+      prev = mac;
+    });
+    expect(log.verify().ok).toBe(true);
+    log.dispose();
+  });
+
+  it('timestamps are those of Date#toISOString', () => {
+    const stamps = new IsoTimestamps();
+    const base = Date.parse('2026-03-04T05:06:07.000Z');
+    for (const ms of [base, base + 1, base + 9, base + 10, base + 99, base + 100, base + 999, base + 1000, base + 1001, base - 1, 0, -1, -999, -1000, -1001, base + 0.5, base + 86_400_000 * 365 * 8000]) {
+      expect(stamps.of(ms)).toBe(new Date(ms).toISOString());
+    }
   });
 });

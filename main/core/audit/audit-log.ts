@@ -49,10 +49,13 @@ export class AuditLog {
   private seq: number;
   private prev: string;
   private headTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Lines from appendSoon(), chained already, waiting to be written. */
-  private soon = '';
+  /** Events from appendSoon() and when they happened, in call order, waiting to be chained and written. */
+  private soon: AuditEvent[] = [];
+  private soonAt: number[] = [];
   private soonTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly drainSoonNow = (): void => this.drainSoon();
   private readonly macKey: KeyObject;
+  private readonly timestamps = new IsoTimestamps();
 
   private constructor(
     private readonly file: string,
@@ -91,23 +94,25 @@ export class AuditLog {
 
   append(event: AuditEvent): AuditEntry {
     this.drainSoon();
-    const entry: AuditEntry = { seq: this.seq + 1, ts: new Date(this.clock.now()).toISOString(), ...stripUndefined(event) };
-    writeSync(this.fd, this.chain(entry));
+    const ts = this.timestamps.of(this.clock.now());
+    writeSync(this.fd, this.chain(ts, event));
     this.scheduleHead();
-    return entry;
+    return { seq: this.seq, ts, ...stripUndefined(event) };
   }
 
   /**
    * Appends within 10 ms, together with the other lines queued meanwhile: one write for
    * many, for hot paths (the broker proxy writes a line per call). Order and timestamps
    * are those of the calls; read, verify, append, flush and dispose write queued lines first.
+   * The event is kept as given until then: pass a fresh object and do not change it.
    */
   appendSoon(event: AuditEvent): void {
-    // Chained now (so order and timestamps are the calls'), written later; only a string waits,
-    // not the event, so nothing but text outlives the call.
-    this.soon += this.chain({ seq: this.seq + 1, ts: new Date(this.clock.now()).toISOString(), ...event });
+    // Only the event and the time are kept here; the line is made and MACed with the others of
+    // the batch, which costs the caller (the proxy, once per call) next to nothing.
+    this.soon.push(event);
+    this.soonAt.push(this.clock.now());
     if (!this.soonTimer) {
-      this.soonTimer = setTimeout(() => this.drainSoon(), 10);
+      this.soonTimer = setTimeout(this.drainSoonNow, 10);
       this.soonTimer.unref();
     }
   }
@@ -116,25 +121,32 @@ export class AuditLog {
     if (this.writeSoon()) this.scheduleHead();
   }
 
-  /** Writes the queued lines; true when there were any. */
+  /** Chains and writes the queued lines; true when there were any. */
   private writeSoon(): boolean {
     if (this.soonTimer) clearTimeout(this.soonTimer);
     this.soonTimer = undefined;
-    if (this.soon === '') return false;
-    const text = this.soon;
-    this.soon = '';
+    const events = this.soon;
+    if (events.length === 0) return false;
+    const at = this.soonAt;
+    this.soon = [];
+    this.soonAt = [];
+    let text = '';
+    for (let i = 0; i < events.length; i++) text += this.chain(this.timestamps.of(at[i] as number), events[i] as AuditEvent);
     writeSync(this.fd, text);
     return true;
   }
 
-  /** The line for the next entry, chained to the one before. */
-  private chain(entry: AuditEntry): string {
-    const json = JSON.stringify(entry);
-    const body = `${json.slice(0, -1)},"prev":"${this.prev}"}`;
-    const mac = this.mac(this.prev, body);
-    this.seq = entry.seq;
+  /** The line for the next entry, chained to the one before: the JSON of {seq, ts, ...event, prev, mac}. */
+  private chain(ts: string, event: AuditEvent): string {
+    const seq = this.seq + 1;
+    // JSON.stringify({ seq, ts, ...event }) without copying the event first.
+    const json = JSON.stringify(event);
+    const members = json.length > 2 ? `,${json.slice(1, -1)}` : '';
+    const open = `{"seq":${seq},"ts":"${ts}"${members},"prev":"${this.prev}"`;
+    const mac = this.mac(this.prev, `${open}}`);
+    this.seq = seq;
     this.prev = mac;
-    return `${body.slice(0, -1)},"mac":"${mac}"}\n`;
+    return `${open},"mac":"${mac}"}\n`;
   }
 
   /** Newest first. */
@@ -222,7 +234,7 @@ export class AuditLog {
   }
 
   private mac(prev: string, body: string): string {
-    return createHmac('sha256', this.macKey).update(prev).update('\n').update(body).digest('hex');
+    return createHmac('sha256', this.macKey).update(`${prev}\n${body}`).digest('hex');
   }
 
   private scheduleHead(): void {
@@ -271,4 +283,23 @@ function safeEqual(a: string, b: string): boolean {
 
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Date#toISOString, computed once per second: the proxy writes many lines a second. */
+export class IsoTimestamps {
+  private second = Number.NaN;
+  private prefix = '';
+
+  of(ms: number): string {
+    if (!Number.isInteger(ms)) return new Date(ms).toISOString();
+    const second = Math.floor(ms / 1000);
+    if (second !== this.second) {
+      const iso = new Date(ms).toISOString();
+      this.second = second;
+      this.prefix = iso.slice(0, -4);
+      return iso;
+    }
+    const milli = ms - second * 1000;
+    return `${this.prefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+  }
 }

@@ -8,7 +8,7 @@ import { SophonError } from '../errors.ts';
 import type { Clock } from '../ports.ts';
 import type { ICredentialVault } from '../vault/types.ts';
 import { upstreamBase, type UpstreamBase } from './proxy-path.ts';
-import type { RequestHeaderPlan } from './proxy-headers.ts';
+import { addedHeaders, type AddedHeaders, type RequestHeaderPlan } from './proxy-headers.ts';
 import { needleSet, type NeedleSet } from './redact.ts';
 
 /** Everything about a connection the proxy needs per call, except the credential. */
@@ -24,7 +24,8 @@ export interface Route {
 
 /** A credential ready to attach, and what to redact from responses while it is in use. */
 export interface LiveCredential {
-  readonly headers: Readonly<Record<string, string>>;
+  /** The service's fixed headers and the credential's, ready to add to each request. */
+  readonly added: AddedHeaders;
   readonly query: ReadonlyArray<readonly [string, string]>;
   readonly needles: NeedleSet;
   /** ms since the epoch after which it is fetched again (an OAuth access token nearing expiry). */
@@ -121,7 +122,7 @@ export class ConnectionCache {
     const expiresAt = stored?.type === 'oauth' ? (stored.expiresAt ?? connection.expiresAt) : connection.expiresAt;
     const now = this.clock.now();
     const validUntil = expiresAt === undefined ? Number.POSITIVE_INFINITY : Math.max(expiresAt - EXPIRY_MARGIN_MS, now + 5_000);
-    const live: LiveCredential = { headers: attached.headers, query: attached.query, needles: needleSet(values), validUntil };
+    const live: LiveCredential = { added: addedHeaders(route.headerPlan, attached.headers), query: attached.query, needles: needleSet(values), validUntil };
     // Only cache if nothing changed the connection meanwhile.
     if (this.routes.get(connection.id) === route) this.credentials.set(connection.id, live);
     return live;

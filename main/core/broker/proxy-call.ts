@@ -7,7 +7,9 @@ import { brokerStatusFor, type Broker } from './broker.ts';
 import type { LiveCredential, Route } from './connection-cache.ts';
 import { upstreamRequestHeaders } from './proxy-headers.ts';
 import { parseProxyTarget, upstreamPath, type ProxyTarget, type UpstreamBase } from './proxy-path.ts';
-import { MidStreamError, Refusal, callUpstream, countedBody, type CallRecord } from './upstream-call.ts';
+import { MidStreamError, Refusal, buildQuery, callUpstream, countedBody, type CallRecord, type ResponsePlan } from './upstream-call.ts';
+
+export { buildQuery };
 import { bearer } from './runtime-key.ts';
 import { pathAllowed } from './skill-manifest.ts';
 import type { TokenConnection, TokenRecord } from './token-store.ts';
@@ -19,8 +21,12 @@ export interface ProxyDeps {
   readonly reauthHoldMs: number;
 }
 
-/** Serves one `/proxy/<connection>/<path>` call. Never throws. */
-export async function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * Serves one `/proxy/<connection>/<path>` call. Never throws. With the connection's route
+ * and credential cached (the usual case) it runs without a promise until the answer is
+ * on its way; otherwise it loads them first (`loadThenForward`).
+ */
+export function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): void {
   const call: CallRecord = {
     method: req.method ?? 'GET',
     started: performance.now(),
@@ -36,10 +42,10 @@ export async function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: Serv
     gone: false,
     onGone: undefined,
   };
-  res.once('close', () => {
+  res.on('close', () => {
     if (res.writableFinished) return;
     call.gone = true;
-    call.onGone?.();
+    call.onGone?.gone();
   });
   try {
     const record = authenticate(deps, req, call);
@@ -50,48 +56,81 @@ export async function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: Serv
     const target = parsed.target;
     const granted = coveredConnection(record, target, call);
     const cache = deps.broker.cache;
-    let route = cache.cachedRoute(granted.connectionId) ?? (await cache.loadRoute(granted.connectionId));
-    const base = target.baseHost === undefined ? route.bases[0] : route.bases.find((b) => b.host === target.baseHost);
-    if (!base) throw new Refusal(403, 'BROKER_DENIED', `~${target.baseHost} is not one of ${route.service.name}'s API hosts (${route.bases.map((b) => b.host).join(', ')})`);
-    call.host = base.host;
-    call.path = `${base.path}${target.path}`.slice(0, 300);
-    checkGrant(record, granted, target, call);
+    const route = cache.cachedRoute(granted.connectionId);
+    if (route === undefined) {
+      void loadThenForward(deps, req, res, call, record, target, granted, undefined);
+      return;
+    }
+    const base = checkTarget(route, record, granted, target, call);
+    const credential = route.connection.state === 'needs_reauth' ? undefined : cache.cachedCredential(granted.connectionId);
+    if (credential === undefined) {
+      void loadThenForward(deps, req, res, call, record, target, granted, { route, base });
+      return;
+    }
+    forward(deps, req, res, call, target, route, base, credential);
+  } catch (error) {
+    refuse(deps, req, res, call, error);
+  }
+}
+
+/** The slow path: loads the route and the credential (refreshing, or waiting for re-auth), then forwards. */
+async function loadThenForward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, call: CallRecord, record: TokenRecord, target: ProxyTarget, granted: TokenConnection, checked: { route: Route; base: UpstreamBase } | undefined): Promise<void> {
+  try {
+    const cache = deps.broker.cache;
+    let route = checked?.route ?? (await cache.loadRoute(granted.connectionId));
+    const base = checked?.base ?? checkTarget(route, record, granted, target, call);
     let credential = route.connection.state === 'needs_reauth' ? undefined : cache.cachedCredential(granted.connectionId);
     if (!credential) {
       const live = await liveCredential(deps, route, { actor: 'skill', skill: record.skill, tool: record.tool }, call);
       route = live.route;
       credential = live.credential;
     }
-    const headers = upstreamRequestHeaders(req.rawHeaders, route.headerPlan, credential.headers);
-    const length = req.headers['content-length'];
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-    if (!hasBody) delete headers['content-length'];
-    const queryNames = route.queryNames;
-    const current = route;
-    let status: number;
-    try {
-      status = await callUpstream(
-        deps.agent,
-        { base, path: upstreamPath(base, target, buildQuery(target.query, queryNames, credential.query)), headers, body: hasBody ? countedBody(req, call) : null },
-        res,
-        {
-          serviceName: route.service.name,
-          needles: credential.needles,
-          allowSetCookie: route.service.broker.allowSetCookie,
-          bases: route.bases,
-          connectionSegment: target.connection,
-          stripQuery: (location) => stripQuery(location, queryNames),
-          onUnauthorized: () => cache.invalidate(current.connection.id, current.connection),
-        },
-        call,
-      );
-    } catch (error) {
-      throw error instanceof Refusal || error instanceof MidStreamError ? error : upstreamFailure(error, base, route);
-    }
-    audited(deps, call, status);
+    forward(deps, req, res, call, target, route, base, credential);
   } catch (error) {
     refuse(deps, req, res, call, error);
   }
+}
+
+/** The base URL the target names, once the token's grant covers the method and path. */
+function checkTarget(route: Route, record: TokenRecord, granted: TokenConnection, target: ProxyTarget, call: CallRecord): UpstreamBase {
+  const base = target.baseHost === undefined ? route.bases[0] : route.bases.find((b) => b.host === target.baseHost);
+  if (!base) throw new Refusal(403, 'BROKER_DENIED', `~${target.baseHost} is not one of ${route.service.name}'s API hosts (${route.bases.map((b) => b.host).join(', ')})`);
+  call.host = base.host;
+  call.path = `${base.path}${target.path}`.slice(0, 300);
+  checkGrant(record, granted, target, call);
+  return base;
+}
+
+/** Sends the checked call upstream with the credential attached; the answer is audited or refused when it ends. */
+function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, call: CallRecord, target: ProxyTarget, route: Route, base: UpstreamBase, credential: LiveCredential): void {
+  const length = req.headers['content-length'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  const headers = upstreamRequestHeaders(req.rawHeaders, credential.added, hasBody);
+  const cache = deps.broker.cache;
+  const plan: ResponsePlan = {
+    serviceName: route.service.name,
+    needles: credential.needles,
+    allowSetCookie: route.service.broker.allowSetCookie,
+    bases: route.bases,
+    connectionSegment: target.connection,
+    queryNames: route.queryNames,
+    unauthorized: {
+      onUnauthorized() {
+        cache.invalidate(route.connection.id, route.connection);
+      },
+    },
+  };
+  callUpstream(
+    deps.agent,
+    { base, path: upstreamPath(base, target, buildQuery(target.query, route.queryNames, credential.query)), headers, body: hasBody ? countedBody(req, call) : null },
+    res,
+    plan,
+    call,
+    (error, status) => {
+      if (error === undefined) audited(deps, call, status);
+      else refuse(deps, req, res, call, error instanceof Refusal || error instanceof MidStreamError ? error : upstreamFailure(error, base, route));
+    },
+  );
 }
 
 function authenticate(deps: ProxyDeps, req: IncomingMessage, call: CallRecord): TokenRecord {
@@ -191,33 +230,13 @@ function waitForReconnect(deps: ProxyDeps, id: string, call: CallRecord): Promis
     const timer = deps.clock.setTimeout(() => done(false), deps.reauthHoldMs);
     timer.unref?.();
     if (call.gone) done(false);
-    else call.onGone = () => done(false);
+    else
+      call.onGone = {
+        gone() {
+          done(false);
+        },
+      };
   });
-}
-
-/** The skill's query minus any parameter the credential is attached under, then the credential's. */
-export function buildQuery(raw: string, drop: ReadonlySet<string>, add: ReadonlyArray<readonly [string, string]>): string {
-  if (drop.size === 0 && add.length === 0) return raw;
-  const parts = (raw === '' ? [] : raw.split('&')).filter((part) => {
-    if (drop.size === 0) return true;
-    const name = part.split('=', 1)[0] ?? '';
-    let decoded = name;
-    try {
-      decoded = decodeURIComponent(name.replace(/\+/g, ' '));
-    } catch {
-      // keep the raw name
-    }
-    return !drop.has(decoded.toLowerCase());
-  });
-  for (const [name, value] of add) parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
-  return parts.join('&');
-}
-
-function stripQuery(location: string, drop: ReadonlySet<string>): string {
-  const q = location.indexOf('?');
-  if (q < 0 || drop.size === 0) return location;
-  const query = buildQuery(location.slice(q + 1), drop, []);
-  return query === '' ? location.slice(0, q) : `${location.slice(0, q)}?${query}`;
 }
 
 function upstreamFailure(error: unknown, base: UpstreamBase, route: Route): Error {

@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { redactHeader, type NeedleSet } from './redact.ts';
 
 /** RFC 9110 §7.6.1: connection-specific headers, never forwarded. */
@@ -42,75 +41,107 @@ export interface RequestHeaderPlan {
 }
 
 /**
- * Builds the upstream request headers from the skill's raw headers: drops the drop list,
- * x-forwarded-*, x-sophon-*, names listed in Connection, and the attach names; keeps the
- * rest; then sets the service's fixed headers and the credential.
+ * What the broker sets on every request of one connection while one credential is in use,
+ * worked out once (not per call): the service's fixed headers, then the credential's (which
+ * win over a fixed header of the same name), as a flat [name, value, …] list; and every
+ * name the skill may therefore not send itself.
  */
-export function upstreamRequestHeaders(rawHeaders: readonly string[], plan: RequestHeaderPlan, credential: Readonly<Record<string, string>>): Record<string, string | string[]> {
-  const listed = new Set<string>();
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if ((rawHeaders[i] as string).toLowerCase() === 'connection') {
-      for (const token of (rawHeaders[i + 1] as string).split(',')) listed.add(token.trim().toLowerCase());
-    }
-  }
-  const out: Record<string, string | string[]> = {};
+export interface AddedHeaders {
+  readonly names: ReadonlySet<string>;
+  readonly flat: readonly string[];
+}
+
+export function addedHeaders(plan: RequestHeaderPlan, credential: Readonly<Record<string, string>>): AddedHeaders {
+  const values = new Map<string, string>();
+  for (const [name, value] of Object.entries(plan.fixed)) values.set(name.toLowerCase(), value);
+  for (const [name, value] of Object.entries(credential)) values.set(name.toLowerCase(), value);
+  const names = new Set([...plan.attachNames, ...values.keys()]);
+  return { names, flat: [...values].flat() };
+}
+
+/**
+ * Builds the upstream request headers, a flat [name, value, …] list for undici, from the
+ * skill's raw headers: drops the drop list, x-forwarded-*, x-sophon-*, names listed in
+ * Connection, the attach names and the names the broker sets; keeps the rest (and
+ * Accept-Encoding narrowed to what the broker can decode); then adds the broker's own.
+ * Content-Length goes too when the request has no body.
+ */
+export function upstreamRequestHeaders(rawHeaders: readonly string[], added: AddedHeaders, hasBody: boolean): string[] {
+  const out: string[] = [];
+  let listed: string[] | undefined;
+  let encodings: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
     const value = rawHeaders[i + 1] as string;
-    if (REQUEST_DROP.has(name) || listed.has(name) || plan.attachNames.has(name) || name.startsWith('x-forwarded-') || name.startsWith('x-sophon-')) continue;
-    if (name in plan.fixed) continue;
-    const existing = out[name];
-    if (existing === undefined) out[name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else out[name] = [existing, value];
+    if (REQUEST_DROP.has(name)) {
+      if (name === 'connection') listed = connectionTokens(value, listed);
+      else if (name === 'accept-encoding') encodings = narrowEncodings(value, encodings);
+      continue;
+    }
+    if (added.names.has(name) || name.startsWith('x-forwarded-') || name.startsWith('x-sophon-')) continue;
+    if (!hasBody && name === 'content-length') continue;
+    out.push(name, value);
   }
-  const encodings = acceptEncoding(rawHeaders);
-  if (encodings) out['accept-encoding'] = encodings;
-  for (const [name, value] of Object.entries(plan.fixed)) out[name.toLowerCase()] = value;
-  for (const [name, value] of Object.entries(credential)) out[name.toLowerCase()] = value;
+  const kept = listed === undefined ? out : withoutListed(out, listed);
+  if (encodings !== undefined && !added.names.has('accept-encoding')) kept.push('accept-encoding', encodings);
+  for (const item of added.flat) kept.push(item);
+  return kept;
+}
+
+/** The header names a Connection header lists, other than hop-by-hop ones (dropped anyway). */
+function connectionTokens(value: string, into: string[] | undefined): string[] | undefined {
+  let list = into;
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name !== '' && !HOP_BY_HOP.has(name)) (list ??= []).push(name);
+  }
+  return list;
+}
+
+function withoutListed(flat: readonly string[], listed: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) if (!listed.includes(flat[i] as string)) out.push(flat[i] as string, flat[i + 1] as string);
   return out;
 }
 
 /** The skill's Accept-Encoding, narrowed to what the broker can decode for redaction. */
-function acceptEncoding(rawHeaders: readonly string[]): string | undefined {
-  const kept: string[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if ((rawHeaders[i] as string).toLowerCase() !== 'accept-encoding') continue;
-    for (const part of (rawHeaders[i + 1] as string).split(',')) {
-      const coding = part.split(';', 1)[0]?.trim().toLowerCase() ?? '';
-      if (ACCEPTED_ENCODINGS.has(coding)) kept.push(part.trim());
-    }
+function narrowEncodings(value: string, before: string | undefined): string | undefined {
+  let kept = before;
+  for (const part of value.split(',')) {
+    const coding = part.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+    if (ACCEPTED_ENCODINGS.has(coding)) kept = kept === undefined ? part.trim() : `${kept}, ${part.trim()}`;
   }
-  return kept.length > 0 ? kept.join(', ') : undefined;
+  return kept;
 }
 
-export interface ResponseHeaderPlan {
-  readonly allowSetCookie: boolean;
-  readonly needles: NeedleSet;
-  /** The body is rewritten (redacted, decoded): its length and coding change. */
-  readonly rewritingBody: boolean;
-  /** A replacement Location (redirect into the proxy), or undefined to keep none. */
-  readonly location?: string;
-}
-
-/** Filters and redacts the upstream response headers. */
-export function downstreamResponseHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>, plan: ResponseHeaderPlan): OutgoingHttpHeaders {
-  const listed = new Set<string>();
+/**
+ * Filters and redacts the upstream response headers into a flat [name, value, …] list for
+ * writeHead. `rewritingBody`: the body is redacted or decoded, so its length and coding
+ * headers go. `location`: a replacement Location (a redirect into the proxy); any other
+ * Location is dropped.
+ */
+export function downstreamResponseHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, needles: NeedleSet, allowSetCookie: boolean, rewritingBody: boolean, location: string | undefined): string[] {
+  let listed: string[] | undefined;
   const connection = headers['connection'];
-  if (typeof connection === 'string') for (const token of connection.split(',')) listed.add(token.trim().toLowerCase());
-  const out: OutgoingHttpHeaders = {};
+  if (typeof connection === 'string') listed = connectionTokens(connection, undefined);
+  const out: string[] = [];
   for (const rawName in headers) {
     const value = headers[rawName];
     if (value === undefined) continue;
+    // undici hands names over in lower case already; this is for anyone else.
     const name = rawName.toLowerCase();
-    if (RESPONSE_DROP.has(name) || listed.has(name) || name === 'location') continue;
-    if (name === 'set-cookie' && !plan.allowSetCookie) continue;
-    if (plan.rewritingBody && (name === 'content-length' || name === 'content-encoding' || name === 'content-md5' || name === 'digest' || name === 'content-digest')) continue;
-    out[name] = Array.isArray(value) ? value.map((v) => redactHeader(v, plan.needles)) : redactHeader(value, plan.needles);
+    if (RESPONSE_DROP.has(name) || name === 'location' || (listed !== undefined && listed.includes(name))) continue;
+    if (name === 'set-cookie' && !allowSetCookie) continue;
+    if (rewritingBody && REWRITTEN_BODY.has(name)) continue;
+    if (typeof value === 'string') out.push(name, redactHeader(value, needles));
+    else for (const item of value) out.push(name, redactHeader(item, needles));
   }
-  if (plan.location !== undefined) out['location'] = plan.location;
+  if (location !== undefined) out.push('location', location);
   return out;
 }
+
+/** Headers that describe the body as the upstream sent it: wrong once the broker rewrites it. */
+const REWRITTEN_BODY = new Set(['content-length', 'content-encoding', 'content-md5', 'digest', 'content-digest']);
 
 /**
  * Media that cannot carry a credential as text, so the broker passes it through unscanned:

@@ -92,7 +92,7 @@ export async function startBroker(core: SophonCore, options: StartBrokerOptions 
     }
     const url = req.url ?? '/';
     if (url.startsWith(PROXY_PREFIX)) {
-      void proxyCall(deps, req, res);
+      proxyCall(deps, req, res);
       return;
     }
     void control(broker, runtimeKey, req, res);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, hash, randomBytes } from 'node:crypto';
 import type { Clock } from '../ports.ts';
 
 /** One connection a token may use, with the methods and paths its skill's grant allows. */
@@ -33,7 +33,8 @@ const TOKEN_SHAPE = /^sbt_[A-Za-z0-9_-]{43}$/;
 const EXPIRED_GRACE_MS = 10 * 60_000;
 
 function hashOf(token: string): string {
-  return createHash('sha256').update(token).digest('base64');
+  // The one-shot form: every proxied call looks its token up.
+  return hash('sha256', token, 'base64');
 }
 
 /** The public id of a token: the first 64 bits of its SHA-256, so the CLI can name a token it holds without sending it. */

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { Readable, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
@@ -22,7 +22,8 @@ export interface CallRecord {
   bytesOut: number;
   /** The skill hung up before the answer was complete. */
   gone: boolean;
-  onGone?: () => void;
+  /** Told when the skill hangs up (the upstream exchange, or a wait for re-auth). */
+  onGone?: { gone(): void };
 }
 
 /** A refusal: answered with a JSON error and audited with its reason. */
@@ -43,7 +44,8 @@ export class MidStreamError extends Error {}
 export interface UpstreamRequest {
   readonly base: UpstreamBase;
   readonly path: string;
-  readonly headers: Record<string, string | string[]>;
+  /** Flat [name, value, …]. */
+  readonly headers: readonly string[];
   readonly body: Readable | null;
 }
 
@@ -54,10 +56,14 @@ export interface ResponsePlan {
   /** For rewriting redirects: every base of the service, primary first. */
   readonly bases: readonly UpstreamBase[];
   readonly connectionSegment: string;
-  /** Strips these query parameters from a rewritten Location (the credential's). */
-  readonly stripQuery: (location: string) => string;
-  readonly onUnauthorized: () => void;
+  /** Query parameters the credential travels in: taken out of a rewritten Location. */
+  readonly queryNames: ReadonlySet<string>;
+  /** Told when the upstream answers 401 (the credential may be stale). */
+  readonly unauthorized: { onUnauthorized(): void };
 }
+
+/** How a call ended: no error and the status once the skill has the whole answer, or why not. */
+export type UpstreamDone = (error: Error | undefined, status: number) => void;
 
 /** Bodies up to this size with a known length are redacted in one piece and keep a Content-Length. */
 const SMALL_BODY = 256 * 1024;
@@ -75,7 +81,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   private small: Buffer[] = [];
   private smallSize = 0;
   private head: Writable | undefined;
-  private pendingHeaders: OutgoingHttpHeaders | undefined;
+  private pendingHeaders: string[] | undefined;
   private controller: Dispatcher.DispatchController | undefined;
 
   constructor(
@@ -83,25 +89,25 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     private readonly res: ServerResponse,
     private readonly plan: ResponsePlan,
     private readonly call: CallRecord,
-    private readonly resolve: (status: number) => void,
-    private readonly reject: (error: Error) => void,
+    private readonly done: UpstreamDone,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.call.gone) controller.abort(new Error('the skill hung up'));
-    this.call.onGone = this.abortForGone;
+    this.call.onGone = this;
   }
 
-  private readonly abortForGone = (): void => {
+  /** The skill hung up: stop the upstream exchange. */
+  gone(): void {
     this.controller?.abort(new Error('the skill hung up'));
-  };
+  }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return;
     const { plan, request, res, call } = this;
     this.status = statusCode;
-    if (statusCode === 401) plan.onUnauthorized();
+    if (statusCode === 401) plan.unauthorized.onUnauthorized();
     let location: string | undefined;
     const rawLocation = headers['location'];
     if (rawLocation !== undefined && statusCode >= 300 && statusCode < 400) {
@@ -111,20 +117,20 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
         this.refuse(controller, `${plan.serviceName} redirected to ${hostOf(value, request.base.origin)}, which is not one of its API hosts — the broker does not follow it`);
         return;
       }
-      location = redactHeader(plan.stripQuery(rewritten), plan.needles);
+      location = redactHeader(stripQuery(rewritten, plan.queryNames), plan.needles);
     }
-    const base = { allowSetCookie: plan.allowSetCookie, needles: plan.needles, ...(location !== undefined ? { location } : {}) };
     const noBody = call.method === 'HEAD' || statusCode === 204 || statusCode === 304;
     if (noBody || plan.needles.bytes.length === 0 || !isScanned(headers['content-type'])) {
       this.mode = 'pass';
-      res.writeHead(statusCode, downstreamResponseHeaders(headers, { ...base, rewritingBody: false }));
+      res.writeHead(statusCode, downstreamResponseHeaders(headers, plan.needles, plan.allowSetCookie, false, location));
       return;
     }
     const coding = headers['content-encoding'] === undefined ? 'identity' : String(headers['content-encoding']).trim().toLowerCase();
     const declared = headers['content-length'] === undefined ? Number.NaN : Number(headers['content-length']);
     if (coding === 'identity' && declared <= SMALL_BODY) {
+      // Held and answered with one writeHead + end(body): one write to the socket.
       this.mode = 'small';
-      this.pendingHeaders = downstreamResponseHeaders(headers, { ...base, rewritingBody: true });
+      this.pendingHeaders = downstreamResponseHeaders(headers, plan.needles, plan.allowSetCookie, true, location);
       return;
     }
     const decoder = decoderFor(coding);
@@ -133,7 +139,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.mode = 'stream';
-    res.writeHead(statusCode, downstreamResponseHeaders(headers, { ...base, rewritingBody: true }));
+    res.writeHead(statusCode, downstreamResponseHeaders(headers, plan.needles, plan.allowSetCookie, true, location));
     const redactor = new RedactingStream(plan.needles.bytes);
     redactor.on('data', (chunk: Buffer) => {
       call.bytesOut += chunk.length;
@@ -171,8 +177,8 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
       const small = this.small;
       const body = redactSmall(small.length === 1 ? (small[0] as Buffer) : Buffer.concat(small, this.smallSize), this.plan.needles);
       this.small = [];
-      const headers = this.pendingHeaders ?? {};
-      headers['content-length'] = body.length;
+      const headers = this.pendingHeaders ?? [];
+      headers.push('content-length', String(body.length));
       this.res.writeHead(this.status, headers);
       this.call.bytesOut = body.length;
       this.res.end(body);
@@ -201,35 +207,60 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settled = true;
     this.call.onGone = undefined;
-    this.resolve(this.status);
+    this.done(undefined, this.status);
   }
 
   private fail(error: Error): void {
     if (this.settled) return;
     this.settled = true;
     this.call.onGone = undefined;
-    this.reject(error);
+    this.done(error, this.status);
   }
 }
 
 /**
- * Sends the call upstream through the pooled agent. Resolves with the status once the
- * skill has the whole answer; rejects with a Refusal before anything was sent to it, a
- * MidStreamError after, or the transport's error when the upstream could not be reached.
+ * Sends the call upstream through the pooled agent; `done` hears once how it ended: with
+ * the status once the skill has the whole answer, or with a Refusal before anything was
+ * sent to it, a MidStreamError after, or the transport's error when the upstream could not
+ * be reached. A callback rather than a promise: this runs for every proxied call.
  */
-export function callUpstream(agent: Dispatcher, request: UpstreamRequest, res: ServerResponse, plan: ResponsePlan, call: CallRecord): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    agent.dispatch(
-      {
-        origin: request.base.origin,
-        path: request.path,
-        method: call.method as Dispatcher.HttpMethod,
-        headers: request.headers,
-        body: request.body,
-      },
-      new UpstreamExchange(request, res, plan, call, resolve, reject),
-    );
+export function callUpstream(agent: Dispatcher, request: UpstreamRequest, res: ServerResponse, plan: ResponsePlan, call: CallRecord, done: UpstreamDone): void {
+  agent.dispatch(
+    {
+      origin: request.base.origin,
+      path: request.path,
+      method: call.method as Dispatcher.HttpMethod,
+      headers: request.headers as string[],
+      body: request.body,
+    },
+    new UpstreamExchange(request, res, plan, call, done),
+  );
+}
+
+/** A Location without the query parameters the credential travels in. */
+export function stripQuery(location: string, drop: ReadonlySet<string>): string {
+  const q = location.indexOf('?');
+  if (q < 0 || drop.size === 0) return location;
+  const query = buildQuery(location.slice(q + 1), drop, []);
+  return query === '' ? location.slice(0, q) : `${location.slice(0, q)}?${query}`;
+}
+
+/** The skill's query minus any parameter the credential is attached under, then the credential's. */
+export function buildQuery(raw: string, drop: ReadonlySet<string>, add: ReadonlyArray<readonly [string, string]>): string {
+  if (drop.size === 0 && add.length === 0) return raw;
+  const parts = (raw === '' ? [] : raw.split('&')).filter((part) => {
+    if (drop.size === 0) return true;
+    const name = part.split('=', 1)[0] ?? '';
+    let decoded = name;
+    try {
+      decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch {
+      // keep the raw name
+    }
+    return !drop.has(decoded.toLowerCase());
   });
+  for (const [name, value] of add) parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+  return parts.join('&');
 }
 
 /** undefined = no decoding needed; null = cannot decode. */
