@@ -35,6 +35,13 @@ async function cpuTicks(pid: number): Promise<number> {
 
 const children: ChildProcess[] = [];
 
+interface Target {
+  readonly name: string;
+  readonly url: string;
+  readonly auth: string;
+  readonly pid: number;
+}
+
 function start(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
@@ -149,8 +156,6 @@ export async function run(): Promise<void> {
   try {
     const upstream = start(process.execPath, [tsxRun, join(ROOT, 'bench', 'proxy', 'upstream.ts')], { BENCH_KEY: KEY });
     const upstreamPort = Number((await waitFor(upstream, 'stdout', /(\d+)\n/, 'upstream'))[1]);
-    const bare = start(process.execPath, [tsxRun, join(ROOT, 'bench', 'proxy', 'bare-proxy.ts')], { BENCH_KEY: KEY, BENCH_UPSTREAM: `http://127.0.0.1:${upstreamPort}` });
-    const barePort = Number((await waitFor(bare, 'stdout', /(\d+)\n/, 'bare Node forwarder'))[1]);
 
     const env = { SOPHON_HOME: join(home, 'sophon'), SOPHON_VAULT_PASSPHRASE: 'bench passphrase', HOME: home };
     await mkdir(join(env.SOPHON_HOME, 'connectors'), { recursive: true });
@@ -162,14 +167,6 @@ export async function run(): Promise<void> {
       const result = await exec(process.execPath, [sophon, ...args], { env, ...(input ? { input } : {}) });
       if (result.code !== 0) throw new Error(`sophon ${args.join(' ')}: ${result.stderr}`);
     }
-    // BENCH_PROF_DIR=dir writes a CPU profile of `sophon serve` there (open it in Chrome DevTools).
-    const prof = process.env['BENCH_PROF_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_PROF_DIR']] : [];
-    const serve = start(process.execPath, [...prof, sophon, 'serve'], env);
-    const proxyUrl = (await waitFor(serve, 'stderr', /broker proxy on (http:\/\/127\.0\.0\.1:\d+)\/proxy/, 'sophon serve'))[1]!;
-    const runtimeKey = (await readFile(join(env.SOPHON_HOME, 'run', 'runtime.key'), 'utf8')).trim();
-    const minted = await fetch(`${proxyUrl}/broker/mint`, { method: 'POST', headers: { authorization: `Bearer ${runtimeKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ skill: 'bench', tool: 'load', ttlSeconds: 3600 }) });
-    const { token } = (await minted.json()) as { token: string };
-
     const nginxDir = join(home, 'nginx');
     await mkdir(nginxDir);
     const nginxPort = await freePort();
@@ -181,24 +178,46 @@ export async function run(): Promise<void> {
     }
 
     const nginxWorker = Number((await readFile(`/proc/${nginxMaster.pid}/task/${nginxMaster.pid}/children`, 'utf8')).trim().split(/\s+/)[0]);
-    const servePid = serve.pid!;
     const upstreamPid = upstream.pid!;
-    const targets = [
-      { name: 'direct', url: `http://127.0.0.1:${upstreamPort}/api/items`, auth: `Bearer ${KEY}`, pid: upstreamPid },
-      { name: 'nginx', url: `http://127.0.0.1:${nginxPort}/proxy/bench/items`, auth: 'Bearer placeholder', pid: nginxWorker },
-      { name: 'node', url: `http://127.0.0.1:${barePort}/proxy/bench/items`, auth: 'Bearer placeholder', pid: bare.pid! },
-      { name: 'proxy', url: `${proxyUrl}/proxy/bench/items`, auth: `Bearer ${token}`, pid: servePid },
+    // The two Node servers start just before they are measured: here a Node process that
+    // sat idle for a while (V8's memory reducer ran) spends 10-25% more CPU per request for
+    // the next ~20 s, which would tax whichever came last rather than what it does.
+    const startBare = async (): Promise<Target> => {
+      const bare = start(process.execPath, [tsxRun, join(ROOT, 'bench', 'proxy', 'bare-proxy.ts')], { BENCH_KEY: KEY, BENCH_UPSTREAM: `http://127.0.0.1:${upstreamPort}` });
+      const barePort = Number((await waitFor(bare, 'stdout', /(\d+)\n/, 'bare Node forwarder'))[1]);
+      return { name: 'node', url: `http://127.0.0.1:${barePort}/proxy/bench/items`, auth: 'Bearer placeholder', pid: bare.pid! };
+    };
+    const startProxy = async (): Promise<Target> => {
+      // BENCH_PROF_DIR=dir writes a CPU profile of `sophon serve` there (open it in Chrome DevTools).
+      const prof = process.env['BENCH_PROF_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_PROF_DIR']] : [];
+      const serve = start(process.execPath, [...prof, sophon, 'serve'], env);
+      const proxyUrl = (await waitFor(serve, 'stderr', /broker proxy on (http:\/\/127\.0\.0\.1:\d+)\/proxy/, 'sophon serve'))[1]!;
+      const runtimeKey = (await readFile(join(env.SOPHON_HOME, 'run', 'runtime.key'), 'utf8')).trim();
+      const minted = await fetch(`${proxyUrl}/broker/mint`, { method: 'POST', headers: { authorization: `Bearer ${runtimeKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ skill: 'bench', tool: 'load', ttlSeconds: 3600 }) });
+      const { token } = (await minted.json()) as { token: string };
+      return { name: 'proxy', url: `${proxyUrl}/proxy/bench/items`, auth: `Bearer ${token}`, pid: serve.pid! };
+    };
+    const plan: Array<() => Promise<Target>> = [
+      async () => ({ name: 'direct', url: `http://127.0.0.1:${upstreamPort}/api/items`, auth: `Bearer ${KEY}`, pid: upstreamPid }),
+      async () => ({ name: 'nginx', url: `http://127.0.0.1:${nginxPort}/proxy/bench/items`, auth: 'Bearer placeholder', pid: nginxWorker }),
+      startBare,
+      startProxy,
     ];
     console.log(`${(await import('node:os')).cpus().length} cores, small JSON upstream; wrk -t1 -c${CONNECTIONS} -d${SECONDS}s after ${WARMUP}s warm-up; nginx 1 worker, proxy 1 event loop`);
     console.log('node = a bare Node forwarder (node:http + undici, header swap only): the floor for one event loop');
-    const saturated: Record<string, Figures> = {};
-    for (const t of targets) saturated[t.name] = await measure(t.name, t.url, t.auth, t.pid);
     // Paced: each connection waits 50 ms between requests (about 1,000 req/s in all), so
     // latency shows what a hop adds rather than how long requests queue for a busy CPU.
     const pacing = join(home, 'paced.lua');
     await writeFile(pacing, 'function delay()\n  return 50\nend\n');
+    const targets: Target[] = [];
+    const saturated: Record<string, Figures> = {};
     const paced: Record<string, Figures> = {};
-    for (const t of targets) paced[t.name] = await wrk(t.url, t.auth, Math.max(5, Math.round(SECONDS / 2)), pacing);
+    for (const next of plan) {
+      const t = await next();
+      targets.push(t);
+      saturated[t.name] = await measure(t.name, t.url, t.auth, t.pid);
+      paced[t.name] = await wrk(t.url, t.auth, Math.max(5, Math.round(SECONDS / 2)), pacing);
+    }
 
     const ms = (n: number) => `${n.toFixed(2).padStart(6)} ms`;
     console.log('\nat saturation (50 connections, as fast as they go):');

@@ -119,6 +119,21 @@ describe('audit trail', () => {
     log.dispose();
   });
 
+  it('an event that cannot be serialised still leaves a line, and the batch and the chain stay whole', async () => {
+    const { log } = await freshLog(1);
+    log.appendSoon({ actor: 'skill', action: 'broker.call', detail: { status: 200 } });
+    log.appendSoon({ actor: 'skill', action: 'broker.call', detail: { huge: 10n as unknown as number } });
+    log.appendSoon({ actor: 'skill', action: 'broker.call', detail: { status: 201 } });
+    expect(log.read().entries.map((e) => [e.seq, e.outcome, e.detail?.['status']])).toEqual([
+      [4, undefined, 201],
+      [3, 'error', undefined],
+      [2, undefined, 200],
+      [1, undefined, undefined],
+    ]);
+    expect(log.verify().ok).toBe(true);
+    log.dispose();
+  });
+
   it('timestamps are those of Date#toISOString', () => {
     const stamps = new IsoTimestamps();
     const base = Date.parse('2026-03-04T05:06:07.000Z');

@@ -131,7 +131,16 @@ export class AuditLog {
     this.soon = [];
     this.soonAt = [];
     let text = '';
-    for (let i = 0; i < events.length; i++) text += this.chain(this.timestamps.of(at[i] as number), events[i] as AuditEvent);
+    for (let i = 0; i < events.length; i++) {
+      const ts = this.timestamps.of(at[i] as number);
+      const event = events[i] as AuditEvent;
+      try {
+        text += this.chain(ts, event);
+      } catch (error) {
+        // Still a line for the call, so the lines chained before this one are written and the chain holds.
+        text += this.chain(ts, { actor: event.actor, action: String(event.action), outcome: 'error', reason: `the audit event could not be serialised (${(error as Error)?.message ?? String(error)})` });
+      }
+    }
     writeSync(this.fd, text);
     return true;
   }

@@ -6,13 +6,13 @@ import type { Clock } from '../ports.ts';
 import { brokerStatusFor, type Broker } from './broker.ts';
 import type { LiveCredential, Route } from './connection-cache.ts';
 import { upstreamRequestHeaders } from './proxy-headers.ts';
-import { parseProxyTarget, upstreamPath, type ProxyTarget, type UpstreamBase } from './proxy-path.ts';
-import { MidStreamError, Refusal, buildQuery, callUpstream, countedBody, type CallRecord, type ResponsePlan } from './upstream-call.ts';
-
-export { buildQuery };
+import { buildQuery, parseProxyTarget, upstreamPath, type ProxyTarget, type UpstreamBase } from './proxy-path.ts';
+import { MidStreamError, Refusal, callUpstream, countedBody, type CallRecord, type ResponsePlan } from './upstream-call.ts';
 import { bearer } from './runtime-key.ts';
 import { pathAllowed } from './skill-manifest.ts';
 import type { TokenConnection, TokenRecord } from './token-store.ts';
+
+export { buildQuery } from './proxy-path.ts';
 
 export interface ProxyDeps {
   readonly broker: Broker;
@@ -114,10 +114,8 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, cal
     bases: route.bases,
     connectionSegment: target.connection,
     queryNames: route.queryNames,
-    unauthorized: {
-      onUnauthorized() {
-        cache.invalidate(route.connection.id, route.connection);
-      },
+    onUnauthorized() {
+      cache.invalidate(route.connection.id, route.connection);
     },
   };
   callUpstream(

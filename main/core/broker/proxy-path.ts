@@ -159,3 +159,29 @@ export function rewriteLocation(location: string, requestUrl: string, bases: rea
   }
   return undefined;
 }
+
+/** A Location without the query parameters the credential travels in. */
+export function stripQuery(location: string, drop: ReadonlySet<string>): string {
+  const q = location.indexOf('?');
+  if (q < 0 || drop.size === 0) return location;
+  const query = buildQuery(location.slice(q + 1), drop, []);
+  return query === '' ? location.slice(0, q) : `${location.slice(0, q)}?${query}`;
+}
+
+/** The skill's query minus any parameter the credential is attached under, then the credential's. */
+export function buildQuery(raw: string, drop: ReadonlySet<string>, add: ReadonlyArray<readonly [string, string]>): string {
+  if (drop.size === 0 && add.length === 0) return raw;
+  const parts = (raw === '' ? [] : raw.split('&')).filter((part) => {
+    if (drop.size === 0) return true;
+    const name = part.split('=', 1)[0] ?? '';
+    let decoded = name;
+    try {
+      decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch {
+      // keep the raw name
+    }
+    return !drop.has(decoded.toLowerCase());
+  });
+  for (const [name, value] of add) parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+  return parts.join('&');
+}

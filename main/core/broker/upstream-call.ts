@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders, isScanned } from './proxy-headers.ts';
-import { rewriteLocation, type UpstreamBase } from './proxy-path.ts';
+import { rewriteLocation, stripQuery, type UpstreamBase } from './proxy-path.ts';
 import { RedactingStream, redactHeader, redactSmall, type NeedleSet } from './redact.ts';
 
 /** What the proxy knows about one call while it runs; the audit line is made from it. */
@@ -59,7 +59,7 @@ export interface ResponsePlan {
   /** Query parameters the credential travels in: taken out of a rewritten Location. */
   readonly queryNames: ReadonlySet<string>;
   /** Told when the upstream answers 401 (the credential may be stale). */
-  readonly unauthorized: { onUnauthorized(): void };
+  onUnauthorized(): void;
 }
 
 /** How a call ended: no error and the status once the skill has the whole answer, or why not. */
@@ -107,7 +107,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return;
     const { plan, request, res, call } = this;
     this.status = statusCode;
-    if (statusCode === 401) plan.unauthorized.onUnauthorized();
+    if (statusCode === 401) plan.onUnauthorized();
     let location: string | undefined;
     const rawLocation = headers['location'];
     if (rawLocation !== undefined && statusCode >= 300 && statusCode < 400) {
@@ -235,32 +235,6 @@ export function callUpstream(agent: Dispatcher, request: UpstreamRequest, res: S
     },
     new UpstreamExchange(request, res, plan, call, done),
   );
-}
-
-/** A Location without the query parameters the credential travels in. */
-export function stripQuery(location: string, drop: ReadonlySet<string>): string {
-  const q = location.indexOf('?');
-  if (q < 0 || drop.size === 0) return location;
-  const query = buildQuery(location.slice(q + 1), drop, []);
-  return query === '' ? location.slice(0, q) : `${location.slice(0, q)}?${query}`;
-}
-
-/** The skill's query minus any parameter the credential is attached under, then the credential's. */
-export function buildQuery(raw: string, drop: ReadonlySet<string>, add: ReadonlyArray<readonly [string, string]>): string {
-  if (drop.size === 0 && add.length === 0) return raw;
-  const parts = (raw === '' ? [] : raw.split('&')).filter((part) => {
-    if (drop.size === 0) return true;
-    const name = part.split('=', 1)[0] ?? '';
-    let decoded = name;
-    try {
-      decoded = decodeURIComponent(name.replace(/\+/g, ' '));
-    } catch {
-      // keep the raw name
-    }
-    return !drop.has(decoded.toLowerCase());
-  });
-  for (const [name, value] of add) parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
-  return parts.join('&');
 }
 
 /** undefined = no decoding needed; null = cannot decode. */
