@@ -1,5 +1,5 @@
 import type { RequestName } from '../api/contract.ts';
-import { WINDOW_CSP } from '../api/window-csp.ts';
+import { WINDOW_CONTENT_TYPES, WINDOW_CSP } from '../api/window-csp.ts';
 
 /** Where our renderer is served from: a privileged custom scheme, never a remote page. */
 export const APP_SCHEME = 'app';
@@ -116,16 +116,7 @@ export function appFileFor(requestUrl: string): string | undefined {
   return relative;
 }
 
-export const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
+export const CONTENT_TYPES = WINDOW_CONTENT_TYPES;
 
 /** Hide to the tray on close, unless the person chose Quit (or the OS is shutting down). */
 export function closeAction(quitting: boolean): 'hide' | 'close' {

@@ -6,7 +6,7 @@ import { extname, join, relative, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WireClientMessage, type WireServerMessage } from '../api/contract.ts';
 import type { Dispatcher } from '../api/dispatch.ts';
-import { WINDOW_CSP } from '../api/window-csp.ts';
+import { WINDOW_CONTENT_TYPES, WINDOW_CSP } from '../api/window-csp.ts';
 
 /**
  * The headless dashboard: the desktop window's renderer, served on 127.0.0.1 with a
@@ -21,16 +21,7 @@ import { WINDOW_CSP } from '../api/window-csp.ts';
 
 const CSP = WINDOW_CSP;
 
-const TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
+const TYPES = WINDOW_CONTENT_TYPES;
 
 const MAX_MESSAGE = 1024 * 1024;
 const API_PATH = '/api';
