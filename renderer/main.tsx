@@ -3,11 +3,12 @@ import { App } from './app.tsx';
 import { pickBridge } from './bridge.ts';
 import { createSophonStore } from './store.ts';
 import { StoreProvider } from './store-context.tsx';
-import { applyTheme } from './theme.ts';
+import { applyTheme, followSystemTheme } from './theme.ts';
 
 performance.mark('sophon:start');
 const store = createSophonStore(pickBridge());
 applyTheme(store.getState().theme);
+followSystemTheme(() => store.getState().theme);
 store.subscribe((state, previous) => {
   if (state.theme !== previous.theme) applyTheme(state.theme);
 });
