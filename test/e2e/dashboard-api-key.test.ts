@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ensureRendererBuild } from '../../main/headless/renderer-build.ts';
-import { axeSeriousViolations, launchChromium } from '../helpers/browser.ts';
+import { axeSeriousViolations, launchChromium, openPage } from '../helpers/browser.ts';
 import { serveDashboard, type ServedDashboard } from '../helpers/dashboard-serve.ts';
 import { startUpstream } from '../helpers/http-upstream.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
@@ -60,14 +60,7 @@ describe('dashboard end to end (Chromium against `sophon serve --dashboard`)', (
     await writeFile(join(home.dir, 'config', 'appsettings.json'), JSON.stringify({ Sophon: { Services: { openrouter: { baseUrl: upstream.url } } } }));
     served = await serveDashboard({ SOPHON_HOME: home.dir, SOPHON_VAULT_PASSPHRASE: 'e2e passphrase long enough' });
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    // A CSP violation or a script error is a failure of the page, not noise.
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
+    ({ context, page } = await openPage(browser, { width: 1100, height: 800, timeoutMs: 15_000 }, problems));
   });
 
   afterAll(async () => {

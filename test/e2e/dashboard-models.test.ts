@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureRendererBuild } from '../../main/headless/renderer-build.ts';
-import { axeSeriousViolations, launchChromium } from '../helpers/browser.ts';
+import { axeSeriousViolations, launchChromium, openPage } from '../helpers/browser.ts';
 import { serveDashboard, type ServedDashboard } from '../helpers/dashboard-serve.ts';
 import { startGithubStandin } from '../helpers/github-standin.ts';
 import { startOpenAIStandin } from '../helpers/openai-standin.ts';
@@ -68,13 +68,7 @@ describe('dashboard model providers (Claude Code card, Copilot device code, Code
       PATH: `${join(userHome, 'bin')}:${process.env['PATH'] ?? ''}`,
     });
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
+    ({ page } = await openPage(browser, { width: 1100, height: 900, timeoutMs: 15_000 }, problems));
     await page.goto(served.loginUrl);
     await page.getByRole('heading', { name: 'No connections yet' }).waitFor();
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureRendererBuild } from '../../main/headless/renderer-build.ts';
-import { axeSeriousViolations, launchChromium } from '../helpers/browser.ts';
+import { axeSeriousViolations, launchChromium, openPage } from '../helpers/browser.ts';
 import { serveDashboard, type ServedDashboard } from '../helpers/dashboard-serve.ts';
 import { writeOAuthHome } from '../helpers/oauth-fixture.ts';
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.ts';
@@ -34,13 +34,7 @@ describe('dashboard OAuth end to end (device flow, re-auth, browser sign-in)', (
     await writeOAuthHome(home.dir, oidc);
     served = await serveDashboard({ SOPHON_HOME: home.dir, SOPHON_VAULT_PASSPHRASE: 'e2e passphrase long enough' });
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
+    ({ page } = await openPage(browser, { width: 1100, height: 800, timeoutMs: 20_000 }, problems));
     await page.goto(served.loginUrl);
     await page.getByRole('heading', { name: 'No connections yet' }).waitFor();
   });

@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard, type Dashboard } from '../../main/headless/dashboard.ts';
 import { ensureRendererBuild } from '../../main/headless/renderer-build.ts';
-import { axeSeriousViolations, launchChromium } from '../helpers/browser.ts';
+import { axeSeriousViolations, launchChromium, openPage } from '../helpers/browser.ts';
 
 const SHOTS = join(process.cwd(), 'test-results', 'ui');
 
@@ -57,12 +57,7 @@ describe('the window on the desktop bridge (window.sophon, as the preload expose
       dispatcher: { call: async () => ({ ok: false, error: { code: 'INTERNAL', message: 'unexpected' } }), subscribe: () => (subscribers++, () => void subscribers--) },
     });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1000, height: 760 } });
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
+    ({ page } = await openPage(browser, { width: 1000, height: 760, timeoutMs: 15_000 }, problems));
     await page.addInitScript(FAKE_PRELOAD);
     await page.goto(dashboard.loginUrl);
   });

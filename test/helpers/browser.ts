@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium, headless, quiet (no network of its own, no first-run work). */
 export function launchChromium(): Promise<Browser> {
@@ -9,6 +9,25 @@ export function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
   });
+}
+
+/**
+ * A fresh context and page whose script errors and console errors (CSP violations among
+ * them) are collected into `problems`: a failure of the page, not noise.
+ */
+export async function openPage(
+  browser: Browser,
+  options: { readonly width: number; readonly height: number; readonly timeoutMs: number },
+  problems: string[],
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: options.width, height: options.height } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(options.timeoutMs);
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  return { context, page };
 }
 
 export interface AxeViolation {
