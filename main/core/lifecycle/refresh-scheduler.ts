@@ -1,7 +1,8 @@
 import type { ConnectionService, ConnectionChange } from '../connections/connection-service.ts';
 import type { Connection } from '../connections/model.ts';
 import { SophonError } from '../errors.ts';
-import type { Clock, TimerHandle } from '../ports.ts';
+import type { Clock } from '../ports.ts';
+import { DueTimer } from './due-timer.ts';
 import type { TokenManager } from './token-manager.ts';
 
 export interface SchedulerOptions {
@@ -25,9 +26,6 @@ interface Entry {
   readonly failures: number;
 }
 
-/** Longest single timer (setTimeout overflows past 2^31-1 ms); re-armed when it fires early. */
-const MAX_TIMER_MS = 6 * 60 * 60_000;
-
 /**
  * Refreshes tokens ahead of expiry with one timer for the whole set: a min-heap of due
  * times, the timer armed for the earliest. No timer per connection and no polling, so a
@@ -39,8 +37,7 @@ export class RefreshScheduler {
   private readonly versions = new Map<string, number>();
   private readonly expiries = new Map<string, number>();
   private readonly queue: Entry[] = [];
-  private timer: TimerHandle | undefined;
-  private timerAt = Infinity;
+  private readonly timer: DueTimer;
   private running = 0;
   private disposed = false;
   private readonly idle = new Set<() => void>();
@@ -57,6 +54,7 @@ export class RefreshScheduler {
     this.jitterMs = options.jitterMs ?? 60_000;
     this.maxInFlight = options.maxInFlight ?? 32;
     this.retryMs = options.retryMs ?? 30_000;
+    this.timer = new DueTimer(options.clock, () => this.fire());
   }
 
   async start(): Promise<void> {
@@ -114,28 +112,11 @@ export class RefreshScheduler {
     if (this.disposed) return;
     while (this.heap.length > 0 && this.versions.get(this.heap[0]!.id) !== this.heap[0]!.version) this.pop();
     const next = this.heap[0];
-    if (!next) {
-      this.clearTimer();
-      return;
-    }
-    if (this.timer && this.timerAt <= next.due) return;
-    this.clearTimer();
-    const now = this.options.clock.now();
-    const delay = Math.min(Math.max(0, next.due - now), MAX_TIMER_MS);
-    this.timerAt = next.due;
-    this.timer = this.options.clock.setTimeout(() => this.fire(), delay);
-    this.timer.unref?.();
-  }
-
-  private clearTimer(): void {
-    if (this.timer) this.options.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Infinity;
+    if (!next) this.timer.clear();
+    else this.timer.armFor(next.due);
   }
 
   private fire(): void {
-    this.timer = undefined;
-    this.timerAt = Infinity;
     const now = this.options.clock.now();
     while (this.heap.length > 0 && this.heap[0]!.due <= now) {
       const entry = this.pop()!;
@@ -193,7 +174,7 @@ export class RefreshScheduler {
   async dispose(): Promise<void> {
     this.disposed = true;
     this.unsubscribe?.();
-    this.clearTimer();
+    this.timer.clear();
     this.queue.length = 0;
     await this.whenIdle();
   }

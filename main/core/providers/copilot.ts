@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { checkBaseUrl } from '../catalog/catalog.ts';
 import { SophonError, firstLine } from '../errors.ts';
-import type { Clock, HttpFetch, TimerHandle } from '../ports.ts';
+import type { Clock, HttpFetch } from '../ports.ts';
+import { DueTimer } from '../lifecycle/due-timer.ts';
 
 /** GET /copilot_internal/v2/token (unofficial; protocols.md, "GitHub and Copilot"). */
 export const CopilotTokenResponse = z.looseObject({
@@ -138,7 +139,6 @@ export interface CopilotTokensOptions {
   readonly onFailed?: (id: string, error: SophonError) => void;
 }
 
-const MAX_TIMER_MS = 6 * 60 * 60_000;
 const PERMANENT = new Set(['NO_COPILOT_SEAT', 'NEEDS_REAUTH', 'CLI_CREDENTIALS', 'CONNECTION_NOT_FOUND']);
 
 /**
@@ -147,8 +147,7 @@ const PERMANENT = new Set(['NO_COPILOT_SEAT', 'NEEDS_REAUTH', 'CLI_CREDENTIALS',
  */
 export class CopilotTokens {
   private readonly entries = new Map<string, Entry>();
-  private timer: TimerHandle | undefined;
-  private timerAt = Infinity;
+  private readonly timer: DueTimer;
   private disposed = false;
   private readonly retryMs: number;
   /** Exchanges sent, for tests. */
@@ -156,6 +155,7 @@ export class CopilotTokens {
 
   constructor(private readonly options: CopilotTokensOptions) {
     this.retryMs = options.retryMs ?? 30_000;
+    this.timer = new DueTimer(options.clock, () => this.fire());
   }
 
   /** A Copilot token valid now; exchanges when there is none, it is due, or the GitHub token changed. */
@@ -190,12 +190,12 @@ export class CopilotTokens {
   }
 
   get timerArmed(): boolean {
-    return this.timer !== undefined;
+    return this.timer.armed;
   }
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    this.clearTimer();
+    this.timer.clear();
     await Promise.allSettled([...this.entries.values()].map((e) => e.pending).filter(Boolean));
     this.entries.clear();
   }
@@ -237,23 +237,11 @@ export class CopilotTokens {
       const due = entry.retryAt ?? entry.token?.refreshAt;
       if (due !== undefined && !entry.pending) next = Math.min(next, due);
     }
-    if (next === Infinity) return this.clearTimer();
-    if (this.timer && this.timerAt <= next) return;
-    this.clearTimer();
-    this.timerAt = next;
-    this.timer = this.options.clock.setTimeout(() => this.fire(), Math.min(Math.max(0, next - this.options.clock.now()), MAX_TIMER_MS));
-    this.timer.unref?.();
-  }
-
-  private clearTimer(): void {
-    if (this.timer) this.options.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Infinity;
+    if (next === Infinity) this.timer.clear();
+    else this.timer.armFor(next);
   }
 
   private fire(): void {
-    this.timer = undefined;
-    this.timerAt = Infinity;
     const now = this.options.clock.now();
     for (const [id, entry] of this.entries) {
       const due = entry.retryAt ?? entry.token?.refreshAt;
