@@ -77,19 +77,28 @@ export function methodName(method: AuthMethodView): string {
   }
 }
 
-/** A model provider picked from the catalog: its card (the same as in the Models view). */
-function ProviderDetail({ service, onBack }: { readonly service: ServiceSummary; readonly onBack: () => void }) {
-  const { setView } = useActions();
+/** The way back to the catalog and the service's heading, focused on arrival for keyboard and screen-reader users. */
+function DetailHeading({ name, onBack }: { readonly name: string; readonly onBack: () => void }) {
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), []);
   return (
-    <section aria-labelledby="service-title" className="service-detail">
+    <>
       <button type="button" className="link-button" onClick={onBack}>
         ← All services
       </button>
       <h2 id="service-title" ref={headingRef} tabIndex={-1}>
-        Connect {service.name}
+        Connect {name}
       </h2>
+    </>
+  );
+}
+
+/** A model provider picked from the catalog: its card (the same as in the Models view). */
+function ProviderDetail({ service, onBack }: { readonly service: ServiceSummary; readonly onBack: () => void }) {
+  const { setView } = useActions();
+  return (
+    <section aria-labelledby="service-title" className="service-detail">
+      <DetailHeading name={service.name} onBack={onBack} />
       <ProviderCard service={service.id} />
       <p>
         <button type="button" className="link-button" onClick={() => setView('models')}>
@@ -107,8 +116,6 @@ function ServiceDetail({ service, onBack }: { readonly service: ServiceSummary; 
   const { startSignIn } = useActions();
   const taken = useMemo(() => Object.values(connections).filter((c) => c.service === service.id).map((c) => c.label), [connections, service.id]);
   const [label, setLabel] = useState('');
-  const headingRef = useRef<HTMLHeadingElement>(null);
-  useEffect(() => headingRef.current?.focus(), []);
   const oauth = service.auth.filter((m) => m.type === 'oauth2' || m.type === 'device');
   const secrets = service.auth.filter((m) => m.type === 'api_key' || m.type === 'bearer' || m.type === 'basic');
   const other = service.auth.filter((m) => m.type === 'smtp_imap' || m.type === 'cli_reader');
@@ -117,12 +124,7 @@ function ServiceDetail({ service, onBack }: { readonly service: ServiceSummary; 
 
   return (
     <section aria-labelledby="service-title" className="service-detail">
-      <button type="button" className="link-button" onClick={onBack}>
-        ← All services
-      </button>
-      <h2 id="service-title" ref={headingRef} tabIndex={-1}>
-        Connect {service.name}
-      </h2>
+      <DetailHeading name={service.name} onBack={onBack} />
       {service.description && <p className="muted">{service.description}</p>}
       {taken.length > 0 && (
         <p className="muted">
