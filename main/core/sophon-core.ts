@@ -6,7 +6,8 @@ import { SophonError } from './errors.ts';
 import { checkPermissions, ensureDirs, sophonPaths, type PermissionProblem, type SophonPaths } from './paths.ts';
 import { systemClock, type BrowserOpener, type Clock, type HttpFetch, type Notifier } from './ports.ts';
 import { loadSettings, type Settings } from './settings.ts';
-import { LocalFileVault } from './vault/local-vault.ts';
+import { openVault } from './vault/open-vault.ts';
+import { leasesOf } from './vault/vault-leases.ts';
 import { OwnerLock } from './vault/owner-lock.ts';
 import type { ICredentialVault, ProtectorResolver } from './vault/types.ts';
 import { OAuthServers } from './auth/oauth-server.ts';
@@ -35,6 +36,8 @@ export interface CoreOptions {
   readonly scheduler?: Pick<SchedulerOptions, 'marginMs' | 'jitterMs' | 'maxInFlight' | 'retryMs'> | false;
   /** Token manager tuning (tests). */
   readonly tokens?: { readonly retries?: number; readonly retryBaseMs?: number; readonly minValidityMs?: number };
+  /** Environment for the vault backend's credentials (VAULT_TOKEN, AWS_*, AZURE_*); default: this process. */
+  readonly env?: NodeJS.ProcessEnv;
   /** Where the model-provider CLIs keep their sign-ins (HOME, CODEX_HOME, …) and how to run `security`/`gh`; default: this process. */
   readonly providerEnvironment?: ProviderEnvironment;
 }
@@ -97,10 +100,20 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
   const paths = sophonPaths(options.home);
   await ensureDirs(paths);
   const lock = await OwnerLock.acquire(paths.lockFile, options.ownerName);
+  let opened: ICredentialVault | undefined;
   try {
     const settings = await loadSettings(paths.settingsFile);
     const catalog = await Catalog.load({ connectorsDir: paths.connectorsDir, settings });
-    const vault = await LocalFileVault.open({ file: paths.vaultFile, backup: paths.vaultBackup, protectors: options.protectors });
+    const vault = await openVault({
+      paths,
+      credentials: settings.Sophon.Credentials,
+      protectors: options.protectors,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      // A long-running owner looks for records other machines added about once a minute.
+      ...(options.scheduler !== false ? { syncMs: 60_000 } : {}),
+    });
+    opened = vault;
     let auditKey = await vault.get<string>(AUDIT_KEY);
     if (!auditKey) {
       auditKey = randomBytes(32).toString('base64');
@@ -115,7 +128,8 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
     const audit = AuditLog.open({ file: paths.auditFile, headFile: paths.auditHead, key: Buffer.from(auditKey, 'base64'), clock: ports.clock });
     const connections = new ConnectionService(vault, catalog, audit, ports.clock, ports.fetch);
     const servers = new OAuthServers(vault, ports.fetch, ports.clock);
-    const tokens = new TokenManager({ connections, catalog, servers, clock: ports.clock, ...(options.tokens ?? {}) });
+    const leases = leasesOf(vault);
+    const tokens = new TokenManager({ connections, catalog, servers, clock: ports.clock, ...(leases ? { leases } : {}), ...(options.tokens ?? {}) });
     const oauthSource = async (connection: { id: string }, ctx: Parameters<Parameters<typeof connections.setCredentialSource>[1]>[1]) => ({ token: (await tokens.getAccessToken(connection.id, ctx)).accessToken });
     connections.setCredentialSource('oauth2', oauthSource);
     connections.setCredentialSource('device', oauthSource);
@@ -149,6 +163,7 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
     core.onDispose(() => providers.dispose());
     return core;
   } catch (error) {
+    await opened?.dispose().catch(() => undefined);
     await lock.release();
     throw error;
   }

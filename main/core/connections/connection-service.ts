@@ -6,6 +6,7 @@ import { attachRules, authMethod, type AuthMethod, type AuthMethodType, type Ser
 import { SophonError, firstLine } from '../errors.ts';
 import type { Clock, HttpFetch } from '../ports.ts';
 import type { ICredentialVault } from '../vault/types.ts';
+import { readOrigin } from '../vault/vault-leases.ts';
 import { attachCredential, materialFromSecret, type CredentialMaterial } from './attach.ts';
 import { Connection, Label, connectionKey, secretKey, type ConnectionState, type StoredSecret, type TestResult } from './model.ts';
 
@@ -199,6 +200,8 @@ export class ConnectionService {
   async readSecret(id: string, ctx: RequestContext, purpose: string): Promise<StoredSecret> {
     const secret = await this.vault.get<StoredSecret>(secretKey(id));
     const connection = await this.get(id);
+    // Which store served it, and whether it was the cached copy because the store was failing.
+    const origin = readOrigin(this.vault, secretKey(id));
     this.audit.append({
       actor: ctx.actor,
       action: 'credential.read',
@@ -207,7 +210,7 @@ export class ConnectionService {
       ...(ctx.skill ? { skill: ctx.skill } : {}),
       ...(ctx.tool ? { tool: ctx.tool } : {}),
       outcome: secret ? 'ok' : 'error',
-      detail: { purpose },
+      detail: { purpose, backend: origin.backend, ...(origin.cachedForMs !== undefined ? { cachedForSeconds: Math.round(origin.cachedForMs / 1000) } : {}) },
     });
     if (!secret) throw new SophonError('NEEDS_REAUTH', `connection ${id} has no stored credential — reconnect it with \`sophon connect reauth ${id}\``);
     return secret;
