@@ -16,6 +16,7 @@ import {
 } from '../../core/index.ts';
 import type { VaultHealthView } from '../../api/contract.ts';
 import { connectSocket } from '../../api/wire.ts';
+import { vaultBackendChecks } from './doctor-backend.ts';
 import { output } from '../output.ts';
 import type { CliContext } from '../context.ts';
 
@@ -76,6 +77,11 @@ export function registerDoctor(program: Command, cli: CliContext): void {
         checks.push({ name: 'settings', ok: true, detail: `${paths.settingsFile}` });
       } catch (error) {
         checks.push({ name: 'settings', ok: false, detail: (error as Error).message });
+      }
+      if (settings.Sophon.Credentials.Vault !== 'Local') {
+        // A remote backend: vault.enc is not where the records are; say what the backend says instead.
+        checks.splice(checks.findIndex((c) => c.name === 'vault'), 1);
+        checks.push(...(await vaultBackendChecks(paths, settings, cli.env)));
       }
       const catalog = await Catalog.load({ connectorsDir: paths.connectorsDir, settings });
       checks.push({

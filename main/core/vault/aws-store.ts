@@ -55,6 +55,8 @@ export class AwsStore implements SecretStore {
   constructor(private readonly options: AwsStoreOptions) {
     const { settings, prefix } = options;
     this.location = `${settings.Region}${settings.Endpoint ? ` (${settings.Endpoint})` : ''} ${prefix}`;
+    // The SDK warns on every start that its 2027 releases will need Node 22; Sophon pins its own SDK version and supports Node 20.
+    process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
     this.client = new SecretsManagerClient({
       region: settings.Region,
       ...(settings.Endpoint ? { endpoint: settings.Endpoint } : {}),
@@ -178,6 +180,7 @@ export class AwsStore implements SecretStore {
         return new StoreError('conflict', `a secret of that name appeared meanwhile (${message})`, { cause: error });
       case 'AccessDeniedException':
       case 'AccessDenied':
+        this.account ??= /arn:aws[a-z-]*:[a-z]+::(\d{12}):/.exec(message)?.[1];
         return new StoreError('permission', `${iamAction} was denied — the identity's IAM policy needs "${iamAction}" on ${this.resource()}${action === 'ListSecrets' ? ' (ListSecrets takes Resource "*")' : ''} (AWS: ${message})`, { cause: error });
       case 'DecryptionFailure':
       case 'EncryptionFailure':

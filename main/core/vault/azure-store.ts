@@ -138,6 +138,7 @@ export class AzureStore implements SecretStore, LeaseRecords {
     }
     // Soft delete keeps the name taken; purge frees it where the vault allows (no purge protection, and the permission).
     await this.call('purge', () => this.client.purgeDeletedSecret(name)).catch(() => undefined);
+    if (!recordKey.startsWith('lease/')) await this.remove(`lease/${recordKey}`).catch(() => undefined);
   }
 
   async whoami(): Promise<string> {
@@ -256,7 +257,10 @@ export class AzureStore implements SecretStore, LeaseRecords {
     if (status === 401) return new StoreError('auth', `Key Vault did not accept the token (${message})`, { cause: error });
     if (status === 403) {
       if (/disabled/i.test(message)) return new StoreError('invalid', message, { cause: error });
-      return new StoreError('permission', `${inner === 'ForbiddenByRbac' ? 'RBAC' : 'access'} denied (${message}) — to ${doing} Sophon's secrets the identity needs ${NEEDS[doing]}`, { cause: error });
+      // Key Vault's RBAC refusal names the data action on a later line of its message.
+      const action = /Action: '([^']+)'/.exec(error.message ?? '')?.[1];
+      const rbac = inner === 'ForbiddenByRbac' || /role assignments|DecisionReason/.test(error.message ?? '');
+      return new StoreError('permission', `${rbac ? 'RBAC' : 'access policy'} refused ${action ?? doing} (${message}) — to ${doing} Sophon's secrets the identity needs ${NEEDS[doing]}`, { cause: error });
     }
     if (status === 404) return new StoreError('not-found', message, { cause: error });
     if (status === 409) return new StoreError('conflict', message, { cause: error });

@@ -199,8 +199,10 @@ export class HashiCorpStore implements SecretStore {
     if (status === 400 && doing === 'write' && /check-and-set parameter did not match/.test(errors)) {
       throw new StoreError('conflict', `${path} changed since it was read (check-and-set)`);
     }
+    if (doing === 'login' && status >= 400 && status < 500) {
+      throw new StoreError('auth', `the AppRole login was refused (${errors}) — check RoleId and the secret id in ${settings.Auth.Method === 'AppRole' ? settings.Auth.SecretIdFile : 'the secret id file'}`);
+    }
     if (status === 403) {
-      if (doing === 'login') throw new StoreError('auth', `the AppRole login was refused (${errors}) — check RoleId and the secret id in ${settings.Auth.Method === 'AppRole' ? settings.Auth.SecretIdFile : 'the secret id file'}`);
       // Vault answers 403 both for a dead token and for a policy that does not allow the path: ask which.
       if (doing !== 'lookup' && (await this.tokenIsDead())) {
         if (settings.Auth.Method === 'AppRole' && !retried) {
