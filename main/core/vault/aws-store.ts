@@ -179,9 +179,12 @@ export class AwsStore implements SecretStore {
       case 'ResourceExistsException':
         return new StoreError('conflict', `a secret of that name appeared meanwhile (${message})`, { cause: error });
       case 'AccessDeniedException':
-      case 'AccessDenied':
+      case 'AccessDenied': {
         this.account ??= /arn:aws[a-z-]*:[a-z]+::(\d{12}):/.exec(message)?.[1];
-        return new StoreError('permission', `${iamAction} was denied — the identity's IAM policy needs "${iamAction}" on ${this.resource()}${action === 'ListSecrets' ? ' (ListSecrets takes Resource "*")' : ''} (AWS: ${message})`, { cause: error });
+        const principal = /User: (\S+) is not authorized/.exec(message)?.[1];
+        const resource = action === 'ListSecrets' ? '"*" (ListSecrets has no resource-level permission)' : action.startsWith('sts:') ? '"*"' : this.resource();
+        return new StoreError('permission', `denied ${iamAction}${principal ? ` to ${principal}` : ''} — its IAM policy needs "${iamAction}" on ${resource}`, { cause: error });
+      }
       case 'DecryptionFailure':
       case 'EncryptionFailure':
         return new StoreError('permission', `KMS refused to ${name === 'DecryptionFailure' ? 'decrypt' : 'encrypt'} the secret — the identity needs kms:Decrypt and kms:GenerateDataKey on ${kms ?? 'the secrets\' KMS key'} (AWS: ${message})`, { cause: error });

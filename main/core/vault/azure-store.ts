@@ -260,7 +260,7 @@ export class AzureStore implements SecretStore, LeaseRecords {
       // Key Vault's RBAC refusal names the data action on a later line of its message.
       const action = /Action: '([^']+)'/.exec(error.message ?? '')?.[1];
       const rbac = inner === 'ForbiddenByRbac' || /role assignments|DecisionReason/.test(error.message ?? '');
-      return new StoreError('permission', `${rbac ? 'RBAC' : 'access policy'} refused ${action ?? doing} (${message}) — to ${doing} Sophon's secrets the identity needs ${NEEDS[doing]}`, { cause: error });
+      return new StoreError('permission', `${rbac ? 'RBAC' : 'the access policy'} denied ${action ?? doing} — to ${doing} Sophon's secrets the identity needs ${NEEDS[doing]}`, { cause: error });
     }
     if (status === 404) return new StoreError('not-found', message, { cause: error });
     if (status === 409) return new StoreError('conflict', message, { cause: error });

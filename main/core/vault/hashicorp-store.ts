@@ -129,7 +129,7 @@ export class HashiCorpStore implements SecretStore {
   private policyHint(): string {
     const { Mount } = this.options.settings;
     const p = this.options.prefix;
-    return `path "${Mount}/data/${p}*" { capabilities = ["create", "read", "update"] } and path "${Mount}/metadata/${p}*" { capabilities = ["list", "delete"] }`;
+    return `path "${Mount}/data/${p}*" { capabilities = ["create", "read", "update"] }, path "${Mount}/metadata/${p}*" { capabilities = ["list", "delete"] }`;
   }
 
   private async authenticate(): Promise<void> {
@@ -212,7 +212,7 @@ export class HashiCorpStore implements SecretStore {
         throw new StoreError('auth', 'the Vault token is expired or revoked — run `vault login` (or set a fresh VAULT_TOKEN)');
       }
       const capability = { list: 'list', read: 'read', write: 'create/update', delete: 'delete', lookup: 'read', login: 'update' }[doing];
-      throw new StoreError('permission', `permission denied: ${method === 'GET' ? 'read' : method} ${path.replace(/^\/v1\//, '').replace(/\?.*$/, '')} needs "${capability}" — the token's policy needs ${this.policyHint()}`);
+      throw new StoreError('permission', `denied ${capability} on ${path.replace(/^\/v1\//, '').replace(/\?.*$/, '')} — the token's policy needs ${this.policyHint()}`);
     }
     if (status === 429 || status === 412 || status >= 500) throw new StoreError('transient', `HTTP ${status}: ${errors}`);
     if (status === 413) throw new StoreError('too-large', `Vault refused the record as too large (${errors})`);

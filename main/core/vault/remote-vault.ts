@@ -272,7 +272,16 @@ export class RemoteVault implements ICredentialVault, SharedVault {
       this.drop(recordKey);
       return undefined;
     }
-    const record: Cached = { version: stored.version, body: parseRecord(stored.value, `${store.location}${recordKey}`), fetchedAt: clock.now() };
+    let body: RecordBody;
+    try {
+      body = parseRecord(stored.value, `${store.location}${recordKey}`);
+    } catch (error) {
+      // Something under the prefix that Sophon did not write: leave it alone rather than refuse to open.
+      if (doing !== 'open') throw error;
+      this.noteError(error);
+      return undefined;
+    }
+    const record: Cached = { version: stored.version, body, fetchedAt: clock.now() };
     this.remember(recordKey, record);
     return record;
   }
@@ -316,7 +325,7 @@ export class RemoteVault implements ICredentialVault, SharedVault {
         if (!isStoreError(error, 'conflict') || attempt >= CONFLICT_ATTEMPTS) {
           // The store may have applied a write it did not confirm: read it again next time.
           if (isStoreError(error, 'transient')) this.refetch.add(recordKey);
-          throw storeFailure(store, error, `save ${describeRecord(recordKey)} (the change was not saved; nothing stored was lost)`);
+          throw storeFailure(store, error, `save ${describeRecord(recordKey)}`, true);
         }
         if (attempt > 2) await this.sleep(Math.min(1_000, 50 * 2 ** attempt) * (0.5 + Math.random()));
         base = await this.fetch(recordKey, -1, 'read');

@@ -62,26 +62,30 @@ export interface SecretStore {
   dispose(): Promise<void>;
 }
 
-/** Maps a StoreError to the core's error, naming the backend and, for permissions, what is missing. */
-export function storeFailure(store: Pick<SecretStore, 'backend'>, error: unknown, doing: string): SophonError {
+/**
+ * Maps a StoreError to the core's error: one line naming the backend, what was refused and
+ * (for permissions) what to grant. `write` adds that nothing was saved.
+ */
+export function storeFailure(store: Pick<SecretStore, 'backend'>, error: unknown, doing: string, write = false): SophonError {
   if (error instanceof SophonError) return error;
   const title = BACKEND_TITLES[store.backend];
+  const unsaved = write ? '; nothing was saved' : '';
   if (error instanceof StoreError) {
     switch (error.kind) {
       case 'permission':
-        return new SophonError('VAULT_PERMISSION', `${title} refused to ${doing}: ${error.message}`, { cause: error });
+        return new SophonError('VAULT_PERMISSION', `${title} ${error.message}${unsaved}`, { cause: error });
       case 'auth':
-        return new SophonError('VAULT_PERMISSION', `${title} did not accept Sophon's sign-in to ${doing}: ${error.message}`, { cause: error });
+        return new SophonError('VAULT_PERMISSION', `${title}: ${error.message}${unsaved}`, { cause: error });
       case 'transient':
-        return new SophonError('VAULT_UNAVAILABLE', `${title} is unreachable or busy (${firstLine(error.message)}) — could not ${doing}; nothing stored was changed; retry when it answers`, { cause: error });
+        return new SophonError('VAULT_UNAVAILABLE', `${title} is unreachable or busy (${firstLine(error.message)}) — could not ${doing}${unsaved}; nothing stored was lost; retry when it answers`, { cause: error });
       case 'conflict':
-        return new SophonError('VAULT_CONFLICT', `${title}: ${error.message}`, { cause: error });
+        return new SophonError('VAULT_CONFLICT', `${title}: ${error.message} — could not ${doing}${unsaved}; retry`, { cause: error });
       case 'too-large':
-        return new SophonError('VAULT_TOO_LARGE', `${title}: ${error.message}`, { cause: error });
+        return new SophonError('VAULT_TOO_LARGE', `${title}: ${error.message}${unsaved}`, { cause: error });
       case 'not-found':
       case 'invalid':
-        return new SophonError('VAULT_UNAVAILABLE', `${title} could not ${doing}: ${firstLine(error.message)}`, { cause: error });
+        return new SophonError('VAULT_UNAVAILABLE', `${title} could not ${doing}: ${firstLine(error.message)}${unsaved}`, { cause: error });
     }
   }
-  return new SophonError('VAULT_UNAVAILABLE', `${title} could not ${doing} (${firstLine(error instanceof Error ? error.message : String(error))})`, { cause: error });
+  return new SophonError('VAULT_UNAVAILABLE', `${title} could not ${doing} (${firstLine(error instanceof Error ? error.message : String(error))})${unsaved}`, { cause: error });
 }
