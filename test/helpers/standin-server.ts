@@ -8,8 +8,8 @@ export type Fault = { readonly kind: 'status'; readonly status: number; readonly
 export interface StandinServer {
   readonly url: string;
   readonly port: number;
-  /** The next `count` requests (matching `when`, default all) get the fault instead of an answer. */
-  inject(fault: Fault, count?: number, when?: (req: IncomingMessage) => boolean): void;
+  /** The next `count` requests (matching `when`, default all; after letting `after` of them through) get the fault instead of an answer. */
+  inject(fault: Fault, count?: number, when?: (req: IncomingMessage) => boolean, after?: number): void;
   /** Every request until `heal()` gets the fault. */
   breakDown(fault: Fault): void;
   heal(): void;
@@ -26,14 +26,18 @@ export interface StandinRequest {
  * The handler sees the whole body; faults are applied before it runs.
  */
 export async function standinServer(handler: (request: StandinRequest, res: ServerResponse) => Promise<void> | void, tls?: { cert: string; key: string }): Promise<StandinServer> {
-  const faults: Array<{ fault: Fault; left: number; when?: ((req: IncomingMessage) => boolean) | undefined }> = [];
+  const faults: Array<{ fault: Fault; left: number; skip: number; when?: ((req: IncomingMessage) => boolean) | undefined }> = [];
   let broken: Fault | undefined;
   const sockets = new Set<Socket>();
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const pending = faults.find((f) => f.left > 0 && (!f.when || f.when(req)));
+      let pending = faults.find((f) => f.left > 0 && (!f.when || f.when(req)));
+      if (pending && pending.skip > 0) {
+        pending.skip--;
+        pending = undefined;
+      }
       const fault = broken ?? (pending ? (pending.left--, pending.fault) : undefined);
       if (fault) {
         if (fault.kind === 'drop') {
@@ -61,8 +65,8 @@ export async function standinServer(handler: (request: StandinRequest, res: Serv
   return {
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
-    inject(fault, count = 1, when) {
-      faults.push({ fault, left: count, when });
+    inject(fault, count = 1, when, after = 0) {
+      faults.push({ fault, left: count, skip: after, when });
     },
     breakDown(fault) {
       broken = fault;
