@@ -244,8 +244,14 @@ export class ConnectionService {
     const finish = async (ok: boolean, message: string, status?: number): Promise<{ connection: Connection; result: TestResult }> => {
       const result: TestResult = { at: new Date(this.clock.now()).toISOString(), ok, message, durationMs: Math.max(0, this.clock.now() - started), ...(status !== undefined ? { status } : {}) };
       const state: ConnectionState = ok ? (connection.state === 'error' ? 'active' : connection.state) : status === 401 || status === 403 ? 'error' : connection.state;
-      const updated = await this.update(id, { lastTest: result, state, lastUsedAt: result.at, ...(ok && state === 'active' ? { stateReason: undefined } : !ok && state === 'error' ? { stateReason: message } : {}) });
-      return { connection: updated, result };
+      try {
+        const updated = await this.update(id, { lastTest: result, state, lastUsedAt: result.at, ...(ok && state === 'active' ? { stateReason: undefined } : !ok && state === 'error' ? { stateReason: message } : {}) });
+        return { connection: updated, result };
+      } catch (error) {
+        // A remote vault that is briefly unreachable: the test still happened; say it was not recorded.
+        if (!(error instanceof SophonError && error.code === 'VAULT_UNAVAILABLE')) throw error;
+        return { connection, result: { ...result, message: `${message} (not recorded: ${firstLine(error.message)})` } };
+      }
     };
     if (!service.test) return finish(true, `${service.name} has no test call; the credential is stored`);
     const method = service.auth.find((m) => m.type === connection.authMethod) as AuthMethod | undefined;

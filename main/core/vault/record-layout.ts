@@ -93,8 +93,7 @@ function unescapeText(text: string, style: NameStyle): string | undefined {
     } else if (SAFE[style].test(ch)) bytes.push(ch.charCodeAt(0));
     else return undefined;
   }
-  const decoded = Buffer.from(bytes).toString('utf8');
-  return escapeText(decoded, style) === text ? decoded : undefined;
+  return Buffer.from(bytes).toString('utf8');
 }
 
 export function encodeName(recordKey: string, style: NameStyle): string {
@@ -109,7 +108,10 @@ export function encodeName(recordKey: string, style: NameStyle): string {
 
 /** The record key for a stored name, or undefined when the name is not one Sophon wrote. */
 export function decodeName(name: string, style: NameStyle): string | undefined {
-  if (style === 'azure') return unescapeText(name, style);
+  if (style === 'azure') {
+    const key = unescapeText(name, style);
+    return key !== undefined && encodeName(key, style) === name ? key : undefined;
+  }
   const segments: string[] = [];
   for (const segment of name.split('/')) {
     if (segment === ESCAPE[style]) segments.push('');
