@@ -50,7 +50,16 @@ describe.each(BACKENDS)('%s', (name: BackendName) => {
 
   it.skipIf(name === 'Local')('serves reads from the cache while the store is busy, shows its age, refuses writes, and stops at CacheSeconds', async () => {
     serve = startCli(['serve'], { env, ready: /listening on/ });
-    await serve.ready;
+    try {
+      await outage();
+    } finally {
+      await serve.stop();
+      serve = undefined;
+    }
+  });
+
+  async function outage(): Promise<void> {
+    await serve!.ready;
     const first = await runCli(['connect', 'test', 'openrouter:personal', '--json'], { env });
     expect(JSON.parse(first.stdout).result).toMatchObject({ ok: true });
 
@@ -84,13 +93,20 @@ describe.each(BACKENDS)('%s', (name: BackendName) => {
     // The owner's audit trail says which reads came from the cache.
     const audit = JSON.parse((await runCli(['audit', '--json'], { env })).stdout) as { entries: Array<{ action: string; detail?: Record<string, unknown> }> };
     expect(audit.entries.some((e) => e.action === 'credential.read' && e.detail?.['backend'] === name && typeof e.detail?.['cachedForSeconds'] === 'number')).toBe(true);
-    await serve.stop();
-    serve = undefined;
-  });
+  }
 
   it.runIf(name === 'HashiCorpVault')('a store that refuses (a revoked token) is not served from the cache', async () => {
     serve = startCli(['serve'], { env, ready: /listening on/ });
-    await serve.ready;
+    try {
+      await serve.ready;
+      await revoked();
+    } finally {
+      await serve.stop();
+      serve = undefined;
+    }
+  });
+
+  async function revoked(): Promise<void> {
     expect(JSON.parse((await runCli(['connect', 'test', 'openrouter:personal', '--json'], { env })).stdout).result).toMatchObject({ ok: true });
     const token = (await import('node:fs')).readFileSync((backend.section!['Auth'] as { TokenFile: string }).TokenFile, 'utf8').trim();
     backend.kv2!.revokeToken(token);
@@ -98,7 +114,5 @@ describe.each(BACKENDS)('%s', (name: BackendName) => {
     const denied = await runCli(['connect', 'test', 'openrouter:personal', '--json'], { env });
     expect(denied.code).not.toBe(0);
     expect(denied.stderr.trim()).toMatch(/^sophon: HashiCorp Vault: the Vault token is expired or revoked — run `vault login`/);
-    await serve.stop();
-    serve = undefined;
-  });
+  }
 });
