@@ -16,9 +16,9 @@ export interface RevocationResult {
   readonly note?: string;
 }
 
-/** What a definition says, or what its revocationEndpoint implies (RFC 7009). */
+/** What a definition says, or what its revocationEndpoint or discovery implies (RFC 7009). */
 export function revocationOf(method: OAuth2Method | DeviceMethod): Revocation | undefined {
-  return method.revocation ?? (method.revocationEndpoint ? { kind: 'rfc7009', token: 'refresh' } : undefined);
+  return method.revocation ?? (method.revocationEndpoint || method.issuer ? { kind: 'rfc7009', token: 'refresh' } : undefined);
 }
 
 /**
@@ -31,8 +31,8 @@ export async function revokeConnection(core: SophonCore, connection: Connection,
   const service = core.catalog.get(connection.service);
   const method = service?.auth.find((m): m is OAuth2Method | DeviceMethod => m.type === connection.authMethod && (m.type === 'oauth2' || m.type === 'device'));
   if (!service || !method) return { outcome: 'not_supported' };
-  const revocation = revocationOf(method);
-  if (!revocation) return { outcome: 'not_supported', note: `${service.name} documents no way to revoke a token — remove Sophon's access in your ${service.name} account settings` };
+  // Unset: RFC 7009 at whatever revocation endpoint the definition or discovery names, if any.
+  const revocation: Revocation = method.revocation ?? { kind: 'rfc7009', token: 'refresh' };
   if (revocation.kind === 'none') return { outcome: 'not_supported', note: `${revocation.reason} — revoke Sophon's access at ${revocation.manageUrl}` };
   const audit = (outcome: 'ok' | 'error', reason?: string) =>
     core.audit.append({ actor: ctx.actor, action: 'credential.revoke', connection: connection.id, service: connection.service, outcome, ...(reason ? { reason: reason.slice(0, 200) } : {}) });
@@ -40,12 +40,18 @@ export async function revokeConnection(core: SophonCore, connection: Connection,
     const context = await core.oauth.servers.context(service, method);
     if (revocation.kind === 'rfc7009') {
       if (!context.as.revocation_endpoint) return { outcome: 'not_supported', note: `${service.name} names no revocation endpoint — remove Sophon's access in your ${service.name} account settings` };
-      const token = revocation.token === 'refresh' ? (secret.refreshToken ?? secret.accessToken) : secret.accessToken;
-      const hint = token === secret.refreshToken ? 'refresh_token' : 'access_token';
       const secretOf = revocation.clientAuth ? (await core.oauth.servers.client(service, method)).clientSecret : undefined;
       const clientAuth = secretOf === undefined ? context.clientAuth : revocation.clientAuth === 'client_secret_basic' ? oauth.ClientSecretBasic(secretOf) : oauth.ClientSecretPost(secretOf);
-      const response = await oauth.revocationRequest(context.as, context.client, clientAuth, token, { ...context.http, additionalParameters: { token_type_hint: hint }, signal: AbortSignal.timeout(10_000) });
-      await oauth.processRevocationResponse(response);
+      const revoke = async (token: string, hint: 'refresh_token' | 'access_token') =>
+        oauth.processRevocationResponse(await oauth.revocationRequest(context.as, context.client, clientAuth, token, { ...context.http, additionalParameters: { token_type_hint: hint }, signal: AbortSignal.timeout(10_000) }));
+      if (revocation.token === 'refresh' && secret.refreshToken) {
+        // Revoking the refresh token ends the grant (RFC 7009 §2.1); the access token then goes
+        // too where the server allows it, and a server that already dropped it (Google answers 400) is fine.
+        await revoke(secret.refreshToken, 'refresh_token');
+        await revoke(secret.accessToken, 'access_token').catch(() => undefined);
+      } else {
+        await revoke(secret.accessToken, 'access_token');
+      }
     } else {
       const stored = await core.oauth.servers.client(service, method).catch(() => undefined);
       if (revocation.auth === 'client_basic' && !stored?.clientSecret) {

@@ -43,8 +43,8 @@ export const CHAT_SERVICES: readonly ServiceDefinitionInput[] = [
       {
         type: 'bearer',
         label: 'Slack token',
-        // Bot, user and app-configuration tokens, and their rotating forms (xoxe.xoxp-, xoxe.xoxb-).
-        pattern: '^(xoxe\\.)?xox[bpa]-',
+        // Bot and user tokens, and their rotating forms (xoxe.xoxp-, xoxe.xoxb-); xoxa- workspace tokens are retired.
+        pattern: '^(xoxe\\.)?xox[bp]-',
         help: 'https://api.slack.com/apps',
         docs: 'https://docs.slack.dev/authentication/tokens',
       },
