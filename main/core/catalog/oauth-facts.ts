@@ -110,6 +110,6 @@ export const OAuthFacts = {
   /** How the scope parameter joins scopes (Linear, Todoist and Slack want commas). */
   scopeSeparator: z.enum([' ', ',']).default(' '),
   revocation: Revocation.optional(),
-  /** RFC 8628 error codes a provider spells its own way, mapped to the RFC's (Microsoft: authorization_declined). */
+  /** OAuth error codes a provider spells its own way, mapped to the RFCs' (Microsoft's device flow: authorization_declined; Slack: invalid_refresh_token). */
   errorAliases: z.record(z.string(), z.string()).default({}),
 };

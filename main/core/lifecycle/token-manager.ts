@@ -131,7 +131,7 @@ export class TokenManager {
       } catch (error) {
         lastError = error;
         if (error instanceof SophonError && error.code === 'NEEDS_REAUTH') throw error;
-        if (isDeadGrant(error)) {
+        if (isDeadGrant(error, method?.errorAliases)) {
           const reason = `the provider refused the refresh token: ${oauthErrorCode(error)}`;
           await connections.setState(connectionId, 'needs_reauth', reason);
           throw needsReauth(connection, reason);

@@ -29,6 +29,7 @@ export const CHAT_SERVICES: readonly ServiceDefinitionInput[] = [
         // user tokens say token_type "user". Custom-scheme sign-ins always get rotating tokens (12 h, refresh 30 days).
         scopeSeparator: ',',
         tokenTypes: ['bearer', 'user'],
+        errorAliases: { invalid_refresh_token: 'invalid_grant' },
         revocation: {
           kind: 'request',
           method: 'POST',
