@@ -5,7 +5,7 @@ import { serviceOverride, type Settings } from '../settings.ts';
 import { BUILTIN_SERVICES } from './builtin/index.ts';
 import { GITHUB_HOST_SERVICES, applyGithubHost } from '../providers/github-host.ts';
 import { moveOrigins } from './origins.ts';
-import { ServiceDefinition, describeIssues, type AuthMethod } from './schema.ts';
+import { ServiceDefinition, describeIssues, type AuthMethod, type TestCall } from './schema.ts';
 
 export interface ConnectorProblem {
   readonly file: string;
@@ -129,6 +129,12 @@ export function checkDefinition(definition: ServiceDefinition): string[] {
     if (urlProblem) problems.push(`${where}: ${urlProblem}`);
   };
   checkTemplate(definition.api.baseUrl, 'api.baseUrl');
+  // A test call sends the credential: only to a host the service already names.
+  const hosts = new Set([definition.api.baseUrl, ...definition.api.additionalBaseUrls].map((u) => u.replace(/\/+$/, '')));
+  const tests: Array<[string, TestCall | undefined]> = [['test', definition.test], ...definition.auth.map((m, i): [string, TestCall | undefined] => [`auth.${i}.test`, 'test' in m ? m.test : undefined])];
+  for (const [where, test] of tests) {
+    if (test?.baseUrl && !hosts.has(test.baseUrl.replace(/\/+$/, ''))) problems.push(`${where}.baseUrl: ${test.baseUrl} is not api.baseUrl or one of api.additionalBaseUrls`);
+  }
   definition.auth.forEach((method, index) => {
     if ((method.type === 'oauth2' || method.type === 'device') && method.baseUrl) checkTemplate(method.baseUrl, `auth.${index}.baseUrl`, Object.keys(method.lookup?.take ?? {}));
   });
