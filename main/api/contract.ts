@@ -38,6 +38,8 @@ export const AuthMethodView = z.object({
   clientSecret: z.enum(['none', 'optional', 'required']).optional(),
   /** The redirect URIs to add to the OAuth client registration before the first sign-in, exactly as the provider compares them. */
   redirectUris: z.array(z.object({ kind: RedirectKind, uri: z.string() })).optional(),
+  /** The loopback redirect Sophon sends, for reading (e.g. "http://127.0.0.1:{any free port}/oauth/callback"). */
+  loopbackRedirect: z.string().optional(),
   /** How `connect remove` ends the grant: at the provider, or (manual) by the person at revocationUrl. */
   revocation: z.enum(['provider', 'manual']).optional(),
   revocationUrl: z.string().optional(),

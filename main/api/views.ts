@@ -1,4 +1,4 @@
-import { redirectsToRegister, revocationOf, type Connection, type ServiceDefinition, type Catalog, type AuthMethod } from '../core/index.ts';
+import { loopbackRedirectPattern, redirectsToRegister, revocationOf, type Connection, type ServiceDefinition, type Catalog, type AuthMethod } from '../core/index.ts';
 import { ConnectionView, ServiceSummary, type AuthMethodView } from './contract.ts';
 
 /** Core → view. Parsing through the view schema drops any field the view does not name. */
@@ -13,7 +13,7 @@ export function methodView(method: AuthMethod, clientConfigured: boolean): AuthM
       const revocation = revocationOf(method);
       return {
         type: method.type,
-        ...(method.type === 'oauth2' ? { redirects: method.redirects, redirectUris: redirectsToRegister(method) } : {}),
+        ...(method.type === 'oauth2' ? { redirects: method.redirects, redirectUris: redirectsToRegister(method), ...(loopbackRedirectPattern(method) ? { loopbackRedirect: loopbackRedirectPattern(method) } : {}) } : {}),
         clientConfigured,
         clientRegistrationUrl: method.clientRegistrationUrl,
         clientSecret: method.clientSecret,

@@ -6,7 +6,7 @@ export * from './settings.ts';
 export * from './sophon-core.ts';
 export * from './catalog/schema.ts';
 export * from './catalog/oauth-facts.ts';
-export { redirectsToRegister, loopbackPorts, type RedirectToRegister } from './catalog/redirects.ts';
+export { redirectsToRegister, loopbackPorts, loopbackRedirectPattern, type RedirectToRegister } from './catalog/redirects.ts';
 export { Catalog, parseConnector, checkBaseUrl, isLoopbackHost, resolveBaseUrl, type ConnectorProblem } from './catalog/catalog.ts';
 export * from './connections/model.ts';
 export * from './connections/attach.ts';

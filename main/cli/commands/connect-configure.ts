@@ -33,7 +33,7 @@ function explain(out: Out, service: ServiceSummary, methods: readonly AuthMethod
     if (method.type !== 'oauth2') continue;
     const uris = method.redirectUris ?? [];
     if (uris.length === 0) {
-      out.line('  Redirect URI: nothing to register (this kind of client accepts Sophon\'s loopback redirect as it is).');
+      out.line(`  Redirect URI: nothing to register — Sophon returns to ${method.loopbackRedirect ?? 'its loopback listener'}, which this kind of client accepts as it is.`);
     } else {
       out.line(`  Redirect URI${uris.length > 1 ? 's' : ''} to register, exactly as written:`);
       for (const r of uris) out.line(`    ${r.uri}${r.kind === 'deeplink' ? '   (for the desktop app)' : ''}`);

@@ -33,3 +33,11 @@ export function redirectsToRegister(method: AuthMethod): RedirectToRegister[] {
   }
   return out;
 }
+
+/** The loopback redirect Sophon sends, for people to read: the fixed port, or "{any free port}". */
+export function loopbackRedirectPattern(method: AuthMethod): string | undefined {
+  if (method.type !== 'oauth2' || !method.redirects.some((k) => k === 'loopback' || k === 'paste')) return undefined;
+  const { host, path } = method.loopback;
+  const ports = loopbackPorts(method.loopback);
+  return `http://${host}:${ports[0] === 0 ? '{any free port}' : ports.join(' or ')}${path}`;
+}
