@@ -32,7 +32,8 @@ export interface ProviderProfile {
     readonly requireParams?: Readonly<Record<string, string>>;
     readonly scopeSeparator: ' ' | ',';
   };
-  readonly device?: { readonly codePath: string; readonly verificationUri: string };
+  /** deniedError: what a poll answers once the person declined (Microsoft says authorization_declined). */
+  readonly device?: { readonly codePath: string; readonly verificationUri: string; readonly deniedError: string };
   readonly token: {
     readonly path: string;
     readonly body: 'form' | 'json';
@@ -118,7 +119,7 @@ export async function startProviderSim(profile: ProviderProfile, options: SimOpt
   const codes = new Map<string, { redirectUri: string | undefined; challenge?: string; grant: Grant; offline: boolean; openid: boolean }>();
   const access = new Map<string, Grant>();
   const refresh = new Map<string, { grant: Grant; live: boolean }>();
-  const devices = new Map<string, { userCode: string; grant: Grant; approved: boolean; scope: string[] }>();
+  const devices = new Map<string, { userCode: string; grant: Grant; approved: boolean; denied: boolean }>();
   const log = { authorize: [] as Array<{ status: number; reason?: string }>, token: [] as Array<{ grant: string; status: number; error?: string }>, revocations: 0, api: 0 };
   let idTokenTurn = 0;
   let origin = '';
@@ -239,7 +240,7 @@ export async function startProviderSim(profile: ProviderProfile, options: SimOpt
       if (body['client_id'] !== options.clientId) return tokenError(res, 'incorrect_client_credentials');
       const deviceCode = randomBytes(20).toString('hex');
       const userCode = `${randomBytes(2).toString('hex')}-${randomBytes(2).toString('hex')}`.toUpperCase();
-      devices.set(deviceCode, { userCode, grant: { id: randomBytes(4).toString('hex'), scope: (body['scope'] ?? '').split(/[ ,]/).filter(Boolean), live: true }, approved: false, scope: [] });
+      devices.set(deviceCode, { userCode, grant: { id: randomBytes(4).toString('hex'), scope: (body['scope'] ?? '').split(/[ ,]/).filter(Boolean), live: true }, approved: false, denied: false });
       return send(res, 200, { device_code: deviceCode, user_code: userCode, verification_uri: profile.device.verificationUri, expires_in: 900, interval: 5 });
     }
 
@@ -281,6 +282,7 @@ export async function startProviderSim(profile: ProviderProfile, options: SimOpt
       if (grantType === 'urn:ietf:params:oauth:grant-type:device_code') {
         const device = devices.get(body['device_code'] ?? '');
         if (!device) return fail(profile.token.errors === 'http200' ? 'incorrect_device_code' : 'invalid_grant');
+        if (device.denied && profile.device) return fail(profile.device.deniedError);
         if (!device.approved) return fail('authorization_pending');
         devices.delete(body['device_code'] ?? '');
         ok();
@@ -358,6 +360,10 @@ export async function startProviderSim(profile: ProviderProfile, options: SimOpt
     /** The person enters the code and approves (RFC 8628 §3.3). */
     approveDevice(userCode: string): void {
       for (const device of devices.values()) if (device.userCode === userCode) device.approved = true;
+    },
+    /** The person enters the code and declines. */
+    denyDevice(userCode: string): void {
+      for (const device of devices.values()) if (device.userCode === userCode) device.denied = true;
     },
     /** Whether the provider still honours this access token. */
     accepts(accessToken: string): boolean {

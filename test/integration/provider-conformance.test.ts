@@ -230,6 +230,21 @@ describe('what a real provider refuses, Sophon refuses or reports before harm', 
     expect(sim!.log.authorize).toEqual([{ status: 400, reason: expect.stringContaining('does not match') }]);
   });
 
+  it('redirect: when another program holds the registered port, the sign-in says which setting moves it', async () => {
+    const port = await freePort();
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+    try {
+      const api = await setUp({ testCase: byService('dropbox'), port });
+      expect(await codeOf(api.core.oauth.signin.start({ service: 'dropbox', method: 'oauth2' }, { actor: 'cli' }))).toMatch(
+        new RegExp(`^OAUTH_PROTOCOL: Dropbox returns only to the registered port ${port}, .*Sophon.Services.dropbox.loopbackPort`),
+      );
+      expect(sim!.requests).toHaveLength(0);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+  });
+
   it('scopes: Atlassian without offline_access issues no refresh token (offline access is asked the provider\'s way)', async () => {
     const api = await setUp({ testCase: byService('jira'), port: await freePort(), scopes: ['read:jira-user'] });
     const connection = await signIn(api, byService('jira'));
@@ -249,12 +264,26 @@ describe('what a real provider refuses, Sophon refuses or reports before harm', 
     expect(await codeOf(api.core.oauth.signin.wait(started.attemptId))).toMatch(/^OAUTH_PROTOCOL: .*incorrect_client_credentials/);
   });
 
+  it('error shapes: Microsoft\'s authorization_declined ends a device sign-in as declined, not as a protocol failure', async () => {
+    const testCase = byService('outlook', 'device');
+    const api = await setUp({ testCase });
+    const started = await api.core.oauth.signin.start({ service: 'outlook', method: 'device' }, { actor: 'cli' });
+    if (started.kind !== 'device') throw new Error('expected a device sign-in');
+    sim!.denyDevice(started.userCode);
+    expect(await codeOf(api.core.oauth.signin.wait(started.attemptId))).toMatch(/^OAUTH_ACCESS_DENIED: the Outlook Mail sign-in was declined/);
+  });
+
   it('token exchange: Notion gets a JSON body with HTTP Basic, and the revocation names the token', async () => {
     const api = await setUp({ testCase: byService('notion'), port: await freePort() });
-    await signIn(api, byService('notion'));
+    const connection = await signIn(api, byService('notion'));
     const exchange = sim!.requests.find((r) => r.method === 'POST' && r.url === '/v1/oauth/token')!;
     expect(exchange.headers['content-type']).toContain('application/json');
     expect(exchange.headers.authorization).toMatch(/^Basic /);
-    expect(JSON.parse(exchange.body)).toMatchObject({ grant_type: 'authorization_code' });
+    expect(JSON.parse(exchange.body)).toMatchObject({ grant_type: 'authorization_code', redirect_uri: expect.stringMatching(/^http:\/\/localhost:\d+\/oauth\/callback$/) });
+    const { accessToken } = (await api.core.vault.get<OAuthSecret>(`secret/${connection.id}`))!;
+    await api.dispatcher.call('connections.remove', { ref: connection.id }, { actor: 'cli' });
+    const revoke = sim!.requests.find((r) => r.url === '/v1/oauth/revoke')!;
+    expect(revoke.headers.authorization).toMatch(/^Basic /);
+    expect(JSON.parse(revoke.body)).toEqual({ token: accessToken });
   });
 });

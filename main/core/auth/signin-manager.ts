@@ -164,14 +164,25 @@ export class SignInManager {
     } else {
       const receiver = this.options.receiver;
       if (!receiver) throw new SophonError('NOT_SUPPORTED', 'this host cannot listen for a loopback redirect — use the desktop app or `sophon serve`');
-      attempt.listener = await receiver.listen({ host: method.loopback.host, path: method.loopback.path, ports: loopbackPorts(method.loopback) }, async (url) => {
-        try {
-          const connection = await this.handleRedirect(url, attempt.ctx);
-          return { ok: true, message: `${attempt.service.name} is connected as "${connection.label}".` };
-        } catch (error) {
-          return { ok: false, message: toSophonError(error).message };
-        }
-      });
+      const ports = loopbackPorts(method.loopback);
+      try {
+        attempt.listener = await receiver.listen({ host: method.loopback.host, path: method.loopback.path, ports }, async (url) => {
+          try {
+            const connection = await this.handleRedirect(url, attempt.ctx);
+            return { ok: true, message: `${attempt.service.name} is connected as "${connection.label}".` };
+          } catch (error) {
+            return { ok: false, message: toSophonError(error).message };
+          }
+        });
+      } catch (error) {
+        // A provider that compares the port cannot be sent elsewhere: say which setting moves it.
+        if (method.loopback.match !== 'exact' || !method.loopback.register) throw error;
+        throw new SophonError(
+          'OAUTH_PROTOCOL',
+          `${attempt.service.name} returns only to the registered port ${ports.join(' or ')}, which another program holds (another sign-in?) — finish or cancel that one, or set Sophon.Services.${attempt.service.id}.loopbackPort to a free port and register http://${method.loopback.host}:PORT${method.loopback.path} at the provider`,
+          { cause: error },
+        );
+      }
       attempt.redirectUri = attempt.listener.redirectUri;
     }
     const url = new URL(as.authorization_endpoint);
