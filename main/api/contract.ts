@@ -34,8 +34,8 @@ export const AuthMethodView = z.object({
   redirects: z.array(RedirectKind).optional(),
   clientConfigured: z.boolean().optional(),
   clientRegistrationUrl: z.string().optional(),
-  /** Whether the provider wants the OAuth client's secret at its token endpoint. */
-  clientSecret: z.enum(['none', 'optional', 'required']).optional(),
+  /** Whether the provider's token endpoint wants the OAuth client's secret: confidential (always), either (unless PKCE / a public client), public (never). */
+  clientKind: z.enum(['public', 'either', 'confidential']).optional(),
   /** The redirect URIs to add to the OAuth client registration before the first sign-in, exactly as the provider compares them. */
   redirectUris: z.array(z.object({ kind: RedirectKind, uri: z.string() })).optional(),
   /** The loopback redirect Sophon sends, for reading (e.g. "http://127.0.0.1:{any free port}/oauth/callback"). */

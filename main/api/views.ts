@@ -1,6 +1,8 @@
 import { loopbackRedirectPattern, redirectsToRegister, revocationOf, type Connection, type ServiceDefinition, type Catalog, type AuthMethod } from '../core/index.ts';
 import { ConnectionView, ServiceSummary, type AuthMethodView } from './contract.ts';
 
+const CLIENT_KIND = { none: 'public', optional: 'either', required: 'confidential' } as const;
+
 /** Core → view. Parsing through the view schema drops any field the view does not name. */
 export function connectionView(connection: Connection): ConnectionView {
   return ConnectionView.parse(connection);
@@ -16,7 +18,7 @@ export function methodView(method: AuthMethod, clientConfigured: boolean): AuthM
         ...(method.type === 'oauth2' ? { redirects: method.redirects, redirectUris: redirectsToRegister(method), ...(loopbackRedirectPattern(method) ? { loopbackRedirect: loopbackRedirectPattern(method) } : {}) } : {}),
         clientConfigured,
         clientRegistrationUrl: method.clientRegistrationUrl,
-        clientSecret: method.clientSecret,
+        clientKind: CLIENT_KIND[method.clientSecret],
         scopes: method.scopes,
         revocation: revocation && revocation.kind !== 'none' ? 'provider' : 'manual',
         ...(revocation && revocation.kind !== 'rfc7009' ? { revocationUrl: revocation.manageUrl } : {}),

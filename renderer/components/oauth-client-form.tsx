@@ -17,7 +17,7 @@ export function OAuthClientForm({ service, method }: { readonly service: Service
       setError('Paste the client id of the OAuth app you registered.');
       return;
     }
-    if (method.clientSecret === 'required' && clientSecret.trim() === '') {
+    if (method.clientKind === 'confidential' && clientSecret.trim() === '') {
       setError(`${service.name} requires the client secret too: paste it from the provider console.`);
       return;
     }
@@ -59,7 +59,7 @@ export function OAuthClientForm({ service, method }: { readonly service: Service
         <input id={`${id}-client`} value={clientId} autoComplete="off" spellCheck={false} onChange={(e) => setClientId(e.target.value)} />
       </div>
       <div className="field">
-        <label htmlFor={`${id}-secret`}>{method.clientSecret === 'required' ? `Client secret (${service.name} requires it)` : 'Client secret (only if the app has one)'}</label>
+        <label htmlFor={`${id}-secret`}>{method.clientKind === 'confidential' ? `Client secret (${service.name} requires it)` : 'Client secret (only if the app has one)'}</label>
         <input id={`${id}-secret`} type="password" value={clientSecret} autoComplete="off" onChange={(e) => setClientSecret(e.target.value)} />
       </div>
       {error && (

@@ -43,7 +43,7 @@ function explain(out: Out, service: ServiceSummary, methods: readonly AuthMethod
     }
   }
   for (const method of methods) {
-    if (method.clientSecret === 'required') out.line(`  ${service.name} requires the client secret for ${methodName(method)}.`);
+    if (method.clientKind === 'confidential') out.line(`  ${service.name} requires the client secret for ${methodName(method)}.`);
   }
   const docs = [...new Set(methods.map((m) => m.docs).filter((d): d is string => Boolean(d)))];
   if (docs.length > 0) out.line(`  Provider documentation: ${docs.join(' , ')}`);
@@ -56,8 +56,8 @@ async function clientSecretFor(service: ServiceSummary, methods: readonly AuthMe
     if (!value) throw new SophonError('EMPTY_SECRET', 'no client secret on stdin — pipe it, e.g. `printf %s "$SECRET" | sophon connect configure … --client-secret-stdin`');
     return value;
   }
-  const required = methods.filter((m) => m.clientSecret === 'required');
-  const optional = methods.some((m) => m.clientSecret === 'optional');
+  const required = methods.filter((m) => m.clientKind === 'confidential');
+  const optional = methods.some((m) => m.clientKind === 'either');
   if (process.stdin.isTTY && (required.length > 0 || optional)) {
     const question = required.length > 0 ? 'Client secret (input hidden): ' : 'Client secret, if the app has one (input hidden, Enter for none): ';
     const value = (await hiddenPrompt(question)).trim();
