@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_SERVICES } from '../../main/core/catalog/builtin/index.ts';
-import { checkDefinition, resolveBaseUrl } from '../../main/core/catalog/catalog.ts';
+import { Catalog, checkDefinition, resolveBaseUrl } from '../../main/core/catalog/catalog.ts';
+import { Settings } from '../../main/core/settings.ts';
 import { moveOrigins } from '../../main/core/catalog/origins.ts';
 import { redirectsToRegister } from '../../main/core/catalog/redirects.ts';
 import { ServiceDefinition, type AuthMethod } from '../../main/core/catalog/schema.ts';
@@ -64,6 +65,18 @@ describe('provider facts in the built-in catalog', () => {
     for (const token of ['ntn_abc', 'secret_abc']) expect(token).toMatch(re('notion', 'bearer'));
     for (const token of ['sk-proj-a', 'sk-svcacct-a', 'sk-admin-a', 'sk-abc']) expect(token).toMatch(re('openai', 'api_key'));
     expect('sk-ant-admin01-a').toMatch(re('anthropic', 'api_key'));
+  });
+});
+
+describe('Sophon.Services.<id> overrides of provider facts', () => {
+  it('responseIssuer and loopbackPort change what is expected and where Sophon listens', async () => {
+    const settings = Settings.parse({ Sophon: { Services: { outlook: { responseIssuer: 'https://login.microsoftonline.com/t1/v2.0' }, dropbox: { loopbackPort: 41234 }, gmail: { loopbackPort: 41234 } } } });
+    const catalog = await Catalog.load({ connectorsDir: '/nonexistent-sophon-connectors', settings });
+    const outlook = catalog.require('outlook').auth.find((m) => m.type === 'oauth2') as Extract<AuthMethod, { type: 'oauth2' }>;
+    expect(outlook.responseIssuer).toEqual({ issuer: 'https://login.microsoftonline.com/t1/v2.0', always: false, idTokenIssuers: [] });
+    expect(redirectsToRegister(catalog.require('dropbox').auth[0]!).map((r) => r.uri)).toEqual(['http://127.0.0.1:41234/oauth/callback']);
+    // Google ignores the port: nothing to fix there.
+    expect((catalog.require('gmail').auth[0] as Extract<AuthMethod, { type: 'oauth2' }>).loopback.ports).toBeUndefined();
   });
 });
 

@@ -178,6 +178,10 @@ function applyOverride(original: ServiceDefinition, settings: Settings): Service
     if (override.clientId !== undefined) patched['defaultClientId'] = override.clientId;
     if (override.scopes !== undefined) patched['scopes'] = override.scopes;
     if (override.loopbackPort !== undefined && method.type === 'oauth2' && method.loopback.match === 'exact') patched['loopback'] = { ...method.loopback, ports: [override.loopbackPort] };
+    if (override.responseIssuer !== undefined && method.type === 'oauth2') {
+      const previous = method.responseIssuer;
+      patched['responseIssuer'] = override.responseIssuer === 'none' ? 'none' : { issuer: override.responseIssuer, always: false, idTokenIssuers: previous && previous !== 'none' ? previous.idTokenIssuers : [] };
+    }
     return patched as AuthMethod;
   });
   return { ...definition, auth, api: { ...definition.api, baseUrl: override.baseUrl ?? definition.api.baseUrl } };
