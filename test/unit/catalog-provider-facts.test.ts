@@ -75,6 +75,10 @@ describe('Sophon.Services.<id> overrides of provider facts', () => {
     const outlook = catalog.require('outlook').auth.find((m) => m.type === 'oauth2') as Extract<AuthMethod, { type: 'oauth2' }>;
     expect(outlook.responseIssuer).toEqual({ issuer: 'https://login.microsoftonline.com/t1/v2.0', always: false, idTokenIssuers: [] });
     expect(redirectsToRegister(catalog.require('dropbox').auth[0]!).map((r) => r.uri)).toEqual(['http://127.0.0.1:41234/oauth/callback']);
+    // GitHub Enterprise: the revocation call and the callback issuer move with the host.
+    const ghe = (await Catalog.load({ connectorsDir: '/nonexistent-sophon-connectors', settings: Settings.parse({ Sophon: { Services: { github: { host: 'github.acme.example' } } } }) })).require('github').auth[0] as Extract<AuthMethod, { type: 'oauth2' }>;
+    expect(ghe.revocation).toMatchObject({ url: 'https://github.acme.example/api/v3/applications/{client_id}/token' });
+    expect(ghe.responseIssuer).toMatchObject({ issuer: 'https://github.acme.example/login/oauth' });
     // Google ignores the port: nothing to fix there.
     expect((catalog.require('gmail').auth[0] as Extract<AuthMethod, { type: 'oauth2' }>).loopback.ports).toBeUndefined();
   });
