@@ -196,6 +196,9 @@ export function resolveBaseUrl(definition: ServiceDefinition, params: Readonly<R
   const filled = template.replace(/\{([a-zA-Z][a-zA-Z0-9_]*)\}/g, (_m, name: string) => {
     const value = params[name];
     if (value === undefined) {
+      const learnt = method && (method.type === 'oauth2' || method.type === 'device') && method.lookup?.take[name] !== undefined;
+      // A param learnt at sign-in (Atlassian's cloudId) is missing only on connections made before Sophon learnt it.
+      if (learnt) throw new SophonError('NEEDS_REAUTH', `this ${definition.name} connection does not know its ${name} yet — reconnect it with \`sophon connect reauth\` and Sophon finds it after sign-in`);
       throw new SophonError('INVALID_INPUT', `${definition.name} needs the parameter "${name}" — pass --param ${name}=VALUE`);
     }
     return encodeURIComponent(value);
