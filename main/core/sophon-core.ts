@@ -119,7 +119,7 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
     const oauthSource = async (connection: { id: string }, ctx: Parameters<Parameters<typeof connections.setCredentialSource>[1]>[1]) => ({ token: (await tokens.getAccessToken(connection.id, ctx)).accessToken });
     connections.setCredentialSource('oauth2', oauthSource);
     connections.setCredentialSource('device', oauthSource);
-    const signin = new SignInManager({ connections, catalog, servers, clock: ports.clock, receiver: options.receiver ?? loopbackReceiver, deepLinks: options.deepLinks ?? false });
+    const signin = new SignInManager({ connections, catalog, servers, clock: ports.clock, fetch: ports.fetch, receiver: options.receiver ?? loopbackReceiver, deepLinks: options.deepLinks ?? false });
     const lifecycle = settings.Sophon.Lifecycle;
     const fromSettings = {
       ...(lifecycle?.RefreshMarginSeconds !== undefined ? { marginMs: lifecycle.RefreshMarginSeconds * 1000 } : {}),
