@@ -7,7 +7,7 @@ import { checkPermissions, ensureDirs, sophonPaths, type PermissionProblem, type
 import { systemClock, type BrowserOpener, type Clock, type HttpFetch, type Notifier } from './ports.ts';
 import { loadSettings, type Settings } from './settings.ts';
 import { LocalFileVault } from './vault/local-vault.ts';
-import { OwnerLock } from './vault/owner-lock.ts';
+import { OwnerLock, type AcquireOptions } from './vault/owner-lock.ts';
 import type { ICredentialVault, ProtectorResolver } from './vault/types.ts';
 import { OAuthServers } from './auth/oauth-server.ts';
 import { SignInManager } from './auth/signin-manager.ts';
@@ -37,6 +37,8 @@ export interface CoreOptions {
   readonly tokens?: { readonly retries?: number; readonly retryBaseMs?: number; readonly minValidityMs?: number };
   /** Where the model-provider CLIs keep their sign-ins (HOME, CODEX_HOME, …) and how to run `security`/`gh`; default: this process. */
   readonly providerEnvironment?: ProviderEnvironment;
+  /** Wait this long for an owner that `waitFor` accepts to let go, instead of refusing at once (one-shot CLI commands queue up). */
+  readonly lockWait?: AcquireOptions;
 }
 
 export interface OAuthServices {
@@ -96,7 +98,7 @@ const AUDIT_KEY = 'internal/audit-key';
 export async function openCore(options: CoreOptions): Promise<SophonCore> {
   const paths = sophonPaths(options.home);
   await ensureDirs(paths);
-  const lock = await OwnerLock.acquire(paths.lockFile, options.ownerName);
+  const lock = await OwnerLock.acquire(paths.lockFile, options.ownerName, options.lockWait);
   try {
     const settings = await loadSettings(paths.settingsFile);
     const catalog = await Catalog.load({ connectorsDir: paths.connectorsDir, settings });
