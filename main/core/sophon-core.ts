@@ -102,7 +102,7 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
   try {
     const settings = await loadSettings(paths.settingsFile);
     const catalog = await Catalog.load({ connectorsDir: paths.connectorsDir, settings });
-    const vault = await LocalFileVault.open({ file: paths.vaultFile, backup: paths.vaultBackup, protectors: options.protectors });
+    const vault = await LocalFileVault.open({ file: paths.vaultFile, backup: paths.vaultBackup, protectors: options.protectors, remains: [paths.auditDir] });
     let auditKey = await vault.get<string>(AUDIT_KEY);
     if (!auditKey) {
       auditKey = randomBytes(32).toString('base64');

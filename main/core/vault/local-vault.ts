@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir, unlink } from 'node:fs/promises';
+import { readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SophonError } from '../errors.ts';
 import { atomicWrite } from '../fs-atomic.ts';
@@ -29,6 +29,12 @@ export interface LocalVaultOptions {
   readonly file: string;
   readonly backup: string;
   readonly protectors: ProtectorResolver;
+  /**
+   * What an earlier vault leaves behind besides its backup (the audit directory): a new
+   * vault is never created while any of it holds data, since the first write of the new
+   * vault would replace the backup, the only good copy.
+   */
+  readonly remains?: readonly string[];
 }
 
 /** Segments in a new vault: small enough to re-encrypt cheaply at 10,000 connections. */
@@ -71,7 +77,10 @@ export class LocalFileVault implements ICredentialVault {
       }
     }
     await removeStaleTemps(options.file);
-    if (!bytes) return LocalFileVault.create(options);
+    if (!bytes) {
+      await refuseOverRemains(options);
+      return LocalFileVault.create(options);
+    }
     const parsed = parseVaultFile(bytes);
     const protector = await options.protectors.forExisting(parsed.header.protector);
     const dataKey = await protector.unseal(parsed.header.protector, { vaultId: parsed.header.vaultId });
@@ -226,6 +235,35 @@ export class LocalFileVault implements ICredentialVault {
   private assertOpen(): void {
     if (this.closed) throw closedError();
   }
+}
+
+/** Paths (files, or directories holding a non-empty file) that hold data of an earlier vault. */
+async function remainsOf(paths: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) continue;
+    if (info.isFile() && info.size > 0) found.push(path);
+    else if (info.isDirectory()) {
+      for (const name of await readdir(path).catch(() => [] as string[])) {
+        const inner = await stat(join(path, name)).catch(() => undefined);
+        if (inner?.isFile() && inner.size > 0) {
+          found.push(path);
+          break;
+        }
+      }
+    }
+  }
+  return found;
+}
+
+async function refuseOverRemains(options: LocalVaultOptions): Promise<void> {
+  const found = await remainsOf([options.backup, ...(options.remains ?? [])]);
+  if (found.length === 0) return;
+  throw new SophonError(
+    'VAULT_MISSING',
+    `${options.file} is missing, but an earlier vault left ${found.join(' and ')} — no new vault was created (it would replace the backup); bring it back with \`sophon vault restore\`, or move those away to start an empty vault`,
+  );
 }
 
 /** Temp files a killed writer left behind (never the vault or its backup). */
