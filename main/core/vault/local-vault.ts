@@ -83,7 +83,7 @@ export class LocalFileVault implements ICredentialVault {
     }
     const parsed = parseVaultFile(bytes);
     const protector = await options.protectors.forExisting(parsed.header.protector);
-    const dataKey = await protector.unseal(parsed.header.protector, { vaultId: parsed.header.vaultId });
+    const dataKey = await protector.unseal(parsed.header.protector, { vaultId: parsed.header.vaultId }).catch((error: unknown) => tamperedOrWrong(options, parsed.headerBytes, protector, error));
     const keys = deriveKeys(dataKey, parsed.header.vaultId);
     dataKey.fill(0);
     const plaintexts = decryptSegments(parsed, keys);
@@ -235,6 +235,33 @@ export class LocalFileVault implements ICredentialVault {
   private assertOpen(): void {
     if (this.closed) throw closedError();
   }
+}
+
+/**
+ * A wrong passphrase and an edited header look the same to the key wrap. The header never
+ * changes after a vault is created, so the backup holds the same one: when they differ and
+ * the backup's opens with what was given, it was vault.enc's header that was edited.
+ */
+async function tamperedOrWrong(options: LocalVaultOptions, headerBytes: Buffer, protector: KeyProtector, error: unknown): Promise<never> {
+  if (!(error instanceof SophonError) || error.code !== 'VAULT_WRONG_PASSPHRASE') throw error;
+  const backup = await readFile(options.backup).catch(() => undefined);
+  if (!backup) throw error;
+  let other: ReturnType<typeof parseVaultFile>;
+  try {
+    other = parseVaultFile(backup);
+  } catch {
+    throw error;
+  }
+  if (other.headerBytes.equals(headerBytes)) throw error;
+  const opened = await protector.unseal(other.header.protector, { vaultId: other.header.vaultId }).then(
+    (key) => {
+      key.fill(0);
+      return true;
+    },
+    () => false,
+  );
+  if (!opened) throw error;
+  throw new SophonError('VAULT_TAMPERED', `the passphrase opens ${basename(options.backup)} but not ${basename(options.file)}, whose header differs from the backup's: it was edited — nothing was changed; bring the vault back with \`sophon vault restore\``);
 }
 
 /** Paths (files, or directories holding a non-empty file) that hold data of an earlier vault. */
