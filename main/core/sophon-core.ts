@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AuditLog, type AuditActor } from './audit/audit-log.ts';
+import { AnchorPosition, AuditLog, type AuditActor } from './audit/audit-log.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { ConnectionService } from './connections/connection-service.ts';
 import { SophonError } from './errors.ts';
@@ -86,13 +86,16 @@ export class SophonCore {
     if (this.disposed) return;
     this.disposed = true;
     for (const fn of this.disposers.reverse()) await fn();
+    // The audit trail first: its last anchor is a vault write.
+    await this.audit.dispose();
     await this.vault.dispose();
-    this.audit.dispose();
     await this.lock.release();
   }
 }
 
 const AUDIT_KEY = 'internal/audit-key';
+/** Where the audit trail ends, kept in the vault so that rolling back the audit files is found. */
+const AUDIT_ANCHOR = 'internal/audit-anchor';
 
 /** Opens the vault as its one owner and wires the core together. */
 export async function openCore(options: CoreOptions): Promise<SophonCore> {
@@ -114,7 +117,14 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
       browser: options.browser ?? { open: async () => { throw new SophonError('NOT_SUPPORTED', 'this host cannot open a browser — open the printed URL yourself'); } },
       notifier: options.notifier ?? { notify: () => undefined },
     };
-    const audit = AuditLog.open({ file: paths.auditFile, headFile: paths.auditHead, key: Buffer.from(auditKey, 'base64'), clock: ports.clock });
+    const recorded = AnchorPosition.safeParse(await vault.get(AUDIT_ANCHOR));
+    const audit = await AuditLog.open({
+      file: paths.auditFile,
+      headFile: paths.auditHead,
+      key: Buffer.from(auditKey, 'base64'),
+      clock: ports.clock,
+      anchor: { recorded: recorded.success ? recorded.data : undefined, record: (position) => vault.put(AUDIT_ANCHOR, position) },
+    });
     const connections = new ConnectionService(vault, catalog, audit, ports.clock, ports.fetch);
     const servers = new OAuthServers(vault, ports.fetch, ports.clock);
     const tokens = new TokenManager({ connections, catalog, servers, clock: ports.clock, ...(options.tokens ?? {}) });
