@@ -2,6 +2,7 @@
 export * from './errors.ts';
 export * from './ports.ts';
 export * from './paths.ts';
+export * from './child-env.ts';
 export * from './settings.ts';
 export * from './sophon-core.ts';
 export * from './catalog/schema.ts';
