@@ -3,6 +3,7 @@ export * from './errors.ts';
 export * from './ports.ts';
 export * from './paths.ts';
 export * from './child-env.ts';
+export { DEFAULT_LIMITS, guardConnections, serverOptions, type ConnectionLimits, type ConnectionGuard } from './net-limits.ts';
 export * from './settings.ts';
 export * from './sophon-core.ts';
 export * from './catalog/schema.ts';

@@ -19,6 +19,9 @@ export interface ProxyDeps {
   readonly agent: Dispatcher;
   readonly clock: Clock;
   readonly reauthHoldMs: number;
+  /** Calls a token may have in flight; the count per token id lives in `inFlight`. */
+  readonly maxCallsPerToken: number;
+  readonly inFlight: Map<string, number>;
 }
 
 /**
@@ -41,14 +44,21 @@ export function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: ServerResp
     bytesOut: 0,
     gone: false,
     onGone: undefined,
+    counted: false,
   };
   res.on('close', () => {
+    if (call.counted) release(deps, call.token as string);
     if (res.writableFinished) return;
     call.gone = true;
     call.onGone?.gone();
   });
   try {
     const record = authenticate(deps, req, call);
+    // The one peer the proxy knows: a token. One skill cannot take every upstream connection and all memory.
+    const running = deps.inFlight.get(record.id) ?? 0;
+    if (running >= deps.maxCallsPerToken) throw new Refusal(429, 'BROKER_BUSY', `this broker token already has ${running} calls in flight (Sophon.Broker.MaxCallsPerToken) — wait for some to finish, then retry`);
+    deps.inFlight.set(record.id, running + 1);
+    call.counted = true;
     // TRACE echoes the request (credential included) by design; CONNECT would tunnel past every check.
     if (call.method === 'TRACE' || call.method === 'TRACK' || call.method === 'CONNECT') throw new Refusal(405, 'BROKER_DENIED', `${call.method} is never forwarded by the broker`);
     const parsed = parseProxyTarget(req.url ?? '');
@@ -167,6 +177,12 @@ function checkGrant(record: TokenRecord, granted: TokenConnection, target: Proxy
   if (!granted.paths.some((prefix) => pathAllowed(target.canonicalPath, prefix))) {
     throw new Refusal(403, 'BROKER_DENIED', `${target.path.slice(0, 200)} is outside what skill "${record.skill}" may use on ${ref} (${granted.paths.join(' ')}) — change the manifest and approve it again`);
   }
+}
+
+function release(deps: ProxyDeps, token: string): void {
+  const left = (deps.inFlight.get(token) ?? 1) - 1;
+  if (left <= 0) deps.inFlight.delete(token);
+  else deps.inFlight.set(token, left);
 }
 
 /** The token's connection named by an id, service:label, or a service it holds once. */
@@ -311,6 +327,7 @@ export function sendJsonError(res: ServerResponse, status: number, code: string,
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
     ...(status === 401 ? { 'www-authenticate': 'Bearer realm="sophon-broker"' } : {}),
+    ...(status === 429 ? { 'retry-after': '1' } : {}),
     ...(close ? { connection: 'close' } : {}),
   });
   res.end(text);

@@ -24,6 +24,8 @@ export interface CallRecord {
   gone: boolean;
   /** Told when the skill hangs up (the upstream exchange, or a wait for re-auth). */
   onGone?: { gone(): void };
+  /** Counted among its token's calls in flight. */
+  counted: boolean;
 }
 
 /** A refusal: answered with a JSON error and audited with its reason. */
