@@ -16,7 +16,12 @@ async function setUp() {
     const result = await runCli(['audit', 'verify', '--json'], { env });
     return { code: result.code, report: JSON.parse(result.stdout) as { ok: boolean; problems: Array<{ problem: string }> } };
   };
-  return { env, add, verify, audit: join(home.dir, 'audit'), trail: join(home.dir, 'audit', 'audit.jsonl') };
+  const trail = join(home.dir, 'audit', 'audit.jsonl');
+  const cutLast = async (n: number) => {
+    const lines = (await readFile(trail, 'utf8')).split('\n').filter(Boolean);
+    await writeFile(trail, `${lines.slice(0, -n).join('\n')}\n`);
+  };
+  return { env, add, verify, cutLast, audit: join(home.dir, 'audit'), trail };
 }
 
 describe('audit trail tampering, through the CLI as a person would meet it', () => {
@@ -24,8 +29,7 @@ describe('audit trail tampering, through the CLI as a person would meet it', () 
     const t = await setUp();
     await t.add('one');
     await t.add('two');
-    const lines = (await readFile(t.trail, 'utf8')).split('\n').filter(Boolean);
-    await writeFile(t.trail, `${lines.slice(0, -1).join('\n')}\n`);
+    await t.cutLast(1);
     expect((await t.verify()).code).toBe(1);
     await t.add('three');
     const later = await t.verify();
@@ -51,8 +55,7 @@ describe('audit trail tampering, through the CLI as a person would meet it', () 
     const t = await setUp();
     await t.add('one');
     await t.add('two');
-    const lines = (await readFile(t.trail, 'utf8')).split('\n').filter(Boolean);
-    await writeFile(t.trail, `${lines.slice(0, -2).join('\n')}\n`);
+    await t.cutLast(2);
     await rm(join(t.audit, 'audit.head'));
     expect((await t.verify()).code).toBe(1);
     await t.add('three');
