@@ -362,7 +362,7 @@ export const Requests = {
         offset: z.number().int().min(0).default(0),
       })
       .strict(),
-    z.object({ entries: z.array(AuditEntryView), total: z.number() }),
+    z.object({ entries: z.array(AuditEntryView), total: z.number(), complete: z.boolean().optional() }),
   ),
   'audit.verify': request(Empty, z.object({ ok: z.boolean(), lines: z.number(), problems: z.array(z.object({ line: z.number(), problem: z.string() })) })),
   'vault.health': request(Empty, VaultHealthView),

@@ -2,6 +2,8 @@
 export * from './errors.ts';
 export * from './ports.ts';
 export * from './paths.ts';
+export * from './child-env.ts';
+export { DEFAULT_LIMITS, guardConnections, serverOptions, type ConnectionLimits, type ConnectionGuard } from './net-limits.ts';
 export * from './settings.ts';
 export * from './sophon-core.ts';
 export * from './catalog/schema.ts';
@@ -17,7 +19,7 @@ export { LocalFileVault } from './vault/local-vault.ts';
 export { PassphraseProtector, DEFAULT_SCRYPT, type PassphraseSource } from './vault/passphrase-protector.ts';
 export { KeyringProtector, KEYRING_SERVICE } from './vault/keyring-protector.ts';
 export { headlessProtectors, type HeadlessProtectorOptions } from './vault/protector-choice.ts';
-export { OwnerLock, readLock, lockIsLive, describeOwner, type LockInfo } from './vault/owner-lock.ts';
+export { OwnerLock, readLock, lockIsLive, describeOwner, type LockInfo, type AcquireOptions } from './vault/owner-lock.ts';
 export { parseVaultFile } from './vault/format.ts';
 export { Broker, brokerStatusFor, type MintInput, type MintContext, type MintedToken, type BrokerStatus, type BrokerChange } from './broker/broker.ts';
 export { startBroker, tokenView, MintRequest, RevokeRequest, type StartBrokerOptions, type BrokerServer } from './broker/proxy-server.ts';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { SophonError } from '../../core/index.ts';
+import { SophonError, childEnvironment } from '../../core/index.ts';
 import type { AuthMethodView, ConnectionView, EventPayload, ServiceSummary, SignInStarted } from '../../api/contract.ts';
 import { formatExpiry, output, unwrap, type Out } from '../output.ts';
 import { readSecret } from '../prompt.ts';
@@ -31,7 +31,7 @@ function openBrowser(url: string): void {
   if (!/^https?:\/\//.test(url)) return;
   const [command, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
   try {
-    const child = spawn(command as string, args as string[], { stdio: 'ignore', detached: true });
+    const child = spawn(command as string, args as string[], { stdio: 'ignore', detached: true, env: childEnvironment(process.env) });
     child.on('error', () => undefined);
     child.unref();
   } catch {
