@@ -105,7 +105,7 @@ describe.each(BACKENDS)('%s', (name: BackendName) => {
     expect(response.status, body).toBe(200);
     expect(JSON.parse(body)).toMatchObject({ sub: 'alice' });
 
-    const reads = api.core.audit.read({ action: 'credential.read' }).entries;
+    const reads = (await api.core.audit.read({ action: 'credential.read' })).entries;
     expect(reads.length).toBeGreaterThan(0);
     for (const read of reads) expect(read.detail?.['backend']).toBe(name);
     await proxy.dispose();
@@ -139,7 +139,7 @@ describe.each(BACKENDS)('%s', (name: BackendName) => {
     const me = await fetch(`${oidc.issuer}/me`, { headers: { authorization: `Bearer ${token.accessToken}` } });
     expect(me.status).toBe(200);
     // Each machine's audit trail is its own: the one that waited records taking the other's refresh.
-    const waited = [a, b].flatMap((api) => api.core.audit.read({ action: 'credential.read' }).entries).filter((e) => String(e.detail?.['purpose']).includes('done on another machine'));
+    const waited = (await Promise.all([a, b].map(async (api) => (await api.core.audit.read({ action: 'credential.read' })).entries))).flat().filter((e) => String(e.detail?.['purpose']).includes('done on another machine'));
     expect(waited).toHaveLength(2);
     for (const e of waited) expect(e.detail?.['backend']).toBe(name);
   });

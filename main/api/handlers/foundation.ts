@@ -35,7 +35,7 @@ export function foundationHandlers(core: SophonCore): Handlers {
     },
     'audit.list': async (input) => core.audit.read(input),
     'audit.verify': async () => {
-      const result = core.audit.verify();
+      const result = await core.audit.verify();
       return { ...result, problems: [...result.problems] };
     },
     'vault.health': async () => {

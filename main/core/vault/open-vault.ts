@@ -22,13 +22,17 @@ export interface OpenVaultOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Owners re-list a remote store now and then to see other machines' records. */
   readonly syncMs?: number;
+  /** Local vault: what an earlier vault leaves behind, so that none is created over it (LocalFileVault `remains`). */
+  readonly localRemains?: readonly string[];
 }
 
 /** Opens the vault the settings name: vault.enc for Local, else the remote store (vault.enc is then neither read nor created). */
 export async function openVault(options: OpenVaultOptions): Promise<ICredentialVault> {
   const name = options.backend ?? options.credentials.Vault;
   const remote = remoteBackend(options.credentials, name);
-  if (name === 'Local') return LocalFileVault.open({ file: options.paths.vaultFile, backup: options.paths.vaultBackup, protectors: options.protectors });
+  if (name === 'Local') {
+    return LocalFileVault.open({ file: options.paths.vaultFile, backup: options.paths.vaultBackup, protectors: options.protectors, ...(options.localRemains ? { remains: options.localRemains } : {}) });
+  }
   if (!remote) throw new SophonError('SETTINGS_INVALID', `Sophon.Credentials.${name} is missing — add that section to ${options.paths.settingsFile} (see the README, Team vault backends)`);
   const env = options.env ?? process.env;
   const id = await machineId(options.paths);
