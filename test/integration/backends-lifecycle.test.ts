@@ -1,5 +1,8 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
+
+// Real processes against real servers on a shared 2-core machine: minutes, not seconds, under load.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 180_000 });
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openHostApi, type HostApi } from '../../main/api/host.ts';
 import { startBroker, type Connection, type OAuthSecret, type BrokerServer } from '../../main/core/index.ts';
@@ -105,6 +108,8 @@ describe.each(BACKENDS)('%s', (name: BackendName) => {
     expect(response.status, body).toBe(200);
     expect(JSON.parse(body)).toMatchObject({ sub: 'alice' });
 
+    // With a remote backend there is no vault.enc at all.
+    expect(await access(join(home.dir, 'a', 'config', 'vault.enc')).then(() => true, () => false)).toBe(name === 'Local');
     const reads = (await api.core.audit.read({ action: 'credential.read' })).entries;
     expect(reads.length).toBeGreaterThan(0);
     for (const read of reads) expect(read.detail?.['backend']).toBe(name);

@@ -1,4 +1,7 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
+
+// Real processes against real servers on a shared 2-core machine: minutes, not seconds, under load.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 180_000 });
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../helpers/run-cli.ts';
