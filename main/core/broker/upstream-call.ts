@@ -24,6 +24,12 @@ export interface CallRecord {
   gone: boolean;
   /** Told when the skill hangs up (the upstream exchange, or a wait for re-auth). */
   onGone?: { gone(): void };
+  /** Headers and query parameters the broker token came in (besides Authorization): not forwarded. */
+  tokenHeaders?: ReadonlySet<string>;
+  tokenQuery?: ReadonlySet<string>;
+  /** The auth profile of a model provider's connection (`anthropic:work`), and how it is billed. */
+  profile?: string;
+  billing?: 'subscription' | 'per-token';
 }
 
 /** A refusal: answered with a JSON error and audited with its reason. */
