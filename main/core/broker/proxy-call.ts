@@ -362,6 +362,8 @@ export function sendJsonError(res: ServerResponse, status: number, code: string,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
+    // Tells an answer of the broker's own from the upstream's (whose x-sophon-* headers are dropped).
+    'x-sophon-refusal': code,
     ...(status === 401 ? { 'www-authenticate': 'Bearer realm="sophon-broker"' } : {}),
     ...(close ? { connection: 'close' } : {}),
   });

@@ -133,6 +133,8 @@ export function downstreamResponseHeaders(headers: Readonly<Record<string, strin
     // undici hands names over in lower case already; this is for anyone else.
     const name = rawName.toLowerCase();
     if (RESPONSE_DROP.has(name) || name === 'location' || (listed !== undefined && listed.includes(name))) continue;
+    // Only the broker speaks as x-sophon-* (its refusals carry x-sophon-refusal).
+    if (name.startsWith('x-sophon-')) continue;
     if (name === 'set-cookie' && !allowSetCookie) continue;
     if (rewritingBody && REWRITTEN_BODY.has(name)) continue;
     if (typeof value === 'string') out.push(name, redactHeader(value, needles));
