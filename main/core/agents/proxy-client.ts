@@ -1,4 +1,6 @@
 import { Agent, request, type Dispatcher } from 'undici';
+import { pathProblem } from '../broker/proxy-path.ts';
+import { SophonError } from '../errors.ts';
 
 /** One HTTP request a tool sends through the broker proxy, as the model described it. */
 export interface BrokerRequest {
@@ -100,11 +102,17 @@ export class ProxyClient {
   }
 }
 
-/** The path as the proxy wants it: a leading "/", spaces and non-ASCII percent-encoded, the query object appended. */
+/**
+ * The path as the proxy wants it: a leading "/", spaces and non-ASCII percent-encoded, the
+ * query object appended. Dot segments are refused here, as the proxy would: a URL parser
+ * on the way would otherwise resolve them into another connection's name.
+ */
 export function targetPath(path: string, query: BrokerRequest['query']): string {
   const withSlash = path.startsWith('/') ? path : `/${path}`;
   // eslint-disable-next-line no-control-regex
   let out = withSlash.replace(/[\s\u0000-\u001f\u007f-\uffff"<>^`{|}]/gu, (c) => encodeURIComponent(c));
+  const problem = pathProblem(out.split('?', 1)[0] as string);
+  if (problem) throw new SophonError('INVALID_INPUT', `${problem} — give a path under the connection's API base`);
   const extra = new URLSearchParams();
   for (const [name, value] of Object.entries(query ?? {})) {
     for (const item of Array.isArray(value) ? value : [value]) extra.append(name, String(item));

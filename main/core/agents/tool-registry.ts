@@ -126,12 +126,18 @@ export class ToolRegistry {
         return token;
       },
     };
+    let result: ToolResult | undefined;
     try {
-      return await tool.run(parsed.data, ctx);
+      result = await tool.run(parsed.data, ctx);
+      return result;
     } catch (error) {
       if (!isSophonError(error)) process.emitWarning(`sophon: tool ${tool.name} failed: ${(error as Error)?.stack ?? String(error)}`);
-      return toolError(isSophonError(error) ? error : new SophonError('INTERNAL', `the tool failed: ${firstLine((error as Error)?.message ?? String(error))}`), { skill: call.skill });
+      result = toolError(isSophonError(error) ? error : new SophonError('INTERNAL', `the tool failed: ${firstLine((error as Error)?.message ?? String(error))}`), { skill: call.skill });
+      return result;
     } finally {
+      // One line per tool call, whether or not it reached a connection (list_connections reaches none).
+      const code = result?.isError ? /^([A-Z_]+):/.exec(result.text)?.[1] : undefined;
+      broker.audit({ actor: 'runtime', action: 'agent.tool', skill: call.skill, tool: toolName, outcome: result?.isError ? 'error' : 'ok', ...(code ? { reason: code } : {}), detail: { tokens: minted.length, ...(call.agent !== undefined ? { agent: call.agent } : {}) } });
       for (const id of minted) {
         try {
           broker.revoke(id, { actor: 'runtime' });
