@@ -94,7 +94,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'scripts/**/*.js', '.ci/**/*.js'],
+    files: ['bin/**/*.js', 'scripts/**/*.js', '.ci/**/*.js', 'test/fixtures/**/*.mjs'],
     languageOptions: { globals: globals.node },
   },
   {
