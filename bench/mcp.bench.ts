@@ -12,11 +12,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { Processes, ROOT, SOPHON, TSX_RUN, benchHome, waitFor } from './processes.ts';
+import { KEY, Processes, ROOT, SOPHON, TSX_RUN, benchHome, waitFor } from './processes.ts';
 
 const CALLS = Number(process.env['BENCH_CALLS'] ?? 400);
 const WARMUP = Number(process.env['BENCH_WARMUP_CALLS'] ?? 50);
-const KEY = 'sk-bench-0123456789abcdef0123456789';
 
 interface Figures {
   readonly p50: number;

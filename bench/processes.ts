@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SOPHON = join(ROOT, 'bin', 'sophon.js');
 export const TSX_RUN = join(ROOT, 'bin', 'tsx-run.js');
+/** The benchmark upstream's API key (bench/proxy/upstream.ts checks it; no answer may carry it). */
+export const KEY = 'sk-bench-0123456789abcdef0123456789';
 
 /** Every process a benchmark starts, so that `stopAll` ends each of them (by its own pid). */
 export class Processes {

@@ -9,12 +9,11 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Processes, ROOT, SOPHON, TSX_RUN, benchHome, exec, waitFor } from './processes.ts';
+import { KEY, Processes, ROOT, SOPHON, TSX_RUN, benchHome, exec, waitFor } from './processes.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
-const KEY = 'sk-bench-0123456789abcdef0123456789';
 
 interface Figures {
   readonly rps: number;
