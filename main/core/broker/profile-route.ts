@@ -1,5 +1,7 @@
 import type { RequestContext } from '../connections/connection-service.ts';
 import { SophonError, isSophonError } from '../errors.ts';
+import { isUsable, sourceOf } from '../providers/profiles.ts';
+import { storedProfileState } from '../providers/provider-status.ts';
 import type { Broker } from './broker.ts';
 import type { TokenConnection, TokenRecord } from './token-store.ts';
 
@@ -42,6 +44,14 @@ export class ProfileRouter {
 
   async choose(record: TokenRecord, provider: string, ctx: RequestContext): Promise<ProfileChoice> {
     const covered = record.connections.filter((c) => c.provider === provider);
+    // One granted profile Sophon stores itself, usable or waiting for a reconnect, leaves nothing to rank:
+    // no need to read every CLI's sign-in. Anything else (a CLI sign-in, an expired token) takes the full way.
+    const only = covered.length === 1 ? (covered[0] as TokenConnection) : undefined;
+    const connection = only ? await this.broker.core.connections.get(only.connectionId) : undefined;
+    if (only && connection && sourceOf(connection) !== 'cli-sync') {
+      const { state } = storedProfileState(connection, provider, this.broker.core.ports.clock.now());
+      if (isUsable(state) || state === 'needs_reauth') return this.remember(record, provider, { connection: only, profile: `${provider}:${only.label}` });
+    }
     const waiting: TokenConnection[] = [];
     const cache = this.broker.cache;
     let choice: ProfileChoice;
@@ -75,6 +85,10 @@ export class ProfileRouter {
       if (!(isSophonError(error) && error.code === 'NO_USABLE_PROFILE') || first === undefined) throw error;
       choice = { connection: first, profile: `${provider}:${first.label}` };
     }
+    return this.remember(record, provider, choice);
+  }
+
+  private remember(record: TokenRecord, provider: string, choice: ProfileChoice): ProfileChoice {
     this.choices.set(`${record.id}\0${provider}`, { choice, until: this.broker.core.ports.clock.now() + CHOICE_TTL_MS });
     return choice;
   }
