@@ -94,7 +94,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'scripts/**/*.js', '.ci/**/*.js', 'test/fixtures/**/*.mjs'],
+    files: ['bin/**/*.js', 'scripts/**/*.js', '.ci/**/*.js'],
     languageOptions: { globals: globals.node },
   },
   {

@@ -3,7 +3,7 @@ import { BUILTIN_SERVICES } from '../../main/core/catalog/builtin/index.ts';
 import { EnvVar, ServiceDefinition } from '../../main/core/catalog/schema.ts';
 import { findToken, runEnvironment, tokenPlaces, toolBaseName, type TokenConnection } from '../../main/core/index.ts';
 import { targetPath } from '../../main/core/agents/proxy-client.ts';
-import { childEnvironment, defaultTool } from '../../main/cli/agents/run-program.ts';
+import { defaultTool, runChildEnvironment } from '../../main/cli/agents/run-program.ts';
 
 const catalog = BUILTIN_SERVICES.map((s) => ServiceDefinition.parse(s));
 const service = (id: string) => catalog.find((s) => s.id === id);
@@ -52,7 +52,7 @@ describe('sophon run: the child\'s variables', () => {
   });
 
   it('takes the parent\'s environment less Sophon\'s secrets and every cleared key, then the run\'s variables', () => {
-    const { env, removed } = childEnvironment(
+    const { env, removed } = runChildEnvironment(
       { PATH: '/bin', SOPHON_HOME: '/h', SOPHON_VAULT_PASSPHRASE: 'p', SOPHON_ANYTHING_ELSE: 'x', OPENAI_API_KEY: 'sk-real', GH_TOKEN: 'ghp_real', EDITOR: 'vi' },
       { env: { OPENAI_API_KEY: TOKEN }, unset: ['GH_TOKEN', 'OPENAI_API_KEY'] },
     );

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { constants } from 'node:os';
+import { childEnvironment } from '../../core/index.ts';
 import type { RunView } from '../../api/contract.ts';
 import { OwnerLink } from './owner-link.ts';
 
@@ -31,23 +32,18 @@ export function defaultTool(command: string): string {
 }
 
 /**
- * The child's environment: ours, less every Sophon variable (the vault passphrase above all;
- * SOPHON_HOME stays, so `sophon` inside still finds the owner) and every key variable a
- * service's definition names, then the skill's connections' variables on top.
+ * The child's environment: ours as every child of Sophon gets it (no SOPHON_* variable, the
+ * vault passphrase above all) but with SOPHON_HOME, so `sophon` inside still finds the owner;
+ * less every key variable a service's definition names; then the skill's connections' variables.
  */
-export function childEnvironment(parent: NodeJS.ProcessEnv, run: Pick<RunView, 'env' | 'unset'>): { env: NodeJS.ProcessEnv; removed: string[] } {
-  const env: NodeJS.ProcessEnv = {};
-  const removed: string[] = [];
-  const unset = new Set(run.unset);
-  for (const [name, value] of Object.entries(parent)) {
-    if (value === undefined) continue;
-    if ((name.startsWith('SOPHON_') && name !== 'SOPHON_HOME') || unset.has(name)) {
-      if (!(name in run.env)) removed.push(name);
-      continue;
-    }
-    env[name] = value;
-  }
-  return { env: { ...env, ...run.env }, removed: removed.sort() };
+export function runChildEnvironment(parent: NodeJS.ProcessEnv, run: Pick<RunView, 'env' | 'unset'>): { env: NodeJS.ProcessEnv; removed: string[] } {
+  const env = childEnvironment(parent);
+  for (const name of run.unset) delete env[name];
+  if (parent['SOPHON_HOME'] !== undefined) env['SOPHON_HOME'] = parent['SOPHON_HOME'];
+  const removed = Object.keys(parent)
+    .filter((name) => parent[name] !== undefined && env[name] === undefined && !(name in run.env))
+    .sort();
+  return { env: { ...env, ...run.env }, removed };
 }
 
 /**
@@ -76,7 +72,7 @@ export async function runProgram(options: RunOptions): Promise<number> {
     return RUN_FAILED;
   }
   const run = started.data;
-  const { env, removed } = childEnvironment(options.env, run);
+  const { env, removed } = runChildEnvironment(options.env, run);
   for (const warning of run.warnings) say(`warning: ${warning}`);
   if (removed.length > 0) say(`not passed on: ${removed.join(', ')} (the child gets broker tokens instead)`);
   const set = Object.keys(run.env).sort();

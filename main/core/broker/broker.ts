@@ -316,6 +316,8 @@ export function brokerStatusFor(code: string): number {
     case 'NEEDS_REAUTH':
     case 'NO_USABLE_PROFILE':
       return 424;
+    case 'BROKER_BUSY':
+      return 429;
     case 'INVALID_INPUT':
       return 400;
     case 'NETWORK_ERROR':
