@@ -10,6 +10,8 @@ import { registerSkills } from './commands/skills.ts';
 import { registerBroker } from './commands/broker.ts';
 import { registerModels } from './commands/models.ts';
 import { registerVault } from './commands/vault.ts';
+import { registerMcp } from './commands/mcp.ts';
+import { registerRun } from './commands/run.ts';
 
 /** Runs one `sophon` command; resolves to the process exit code. Secrets are taken out of process.env (children never inherit them). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = takeSecretsFromProcessEnv()): Promise<number> {
@@ -29,6 +31,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = tak
   registerBroker(program, cli);
   registerModels(program, cli);
   registerVault(program, cli);
+  registerMcp(program, cli);
+  registerRun(program, cli);
   const json = argv.includes('--json');
   try {
     await program.parseAsync([...argv], { from: 'user' });
