@@ -5,6 +5,7 @@ import { BACKEND_TITLES } from './backend-settings.ts';
 import { isOwnRecord, parseRecord, recordKeyOf, serialiseRecord, type RecordBody } from './record-layout.ts';
 import { isStoreError, storeFailure, type SecretStore } from './secret-store.ts';
 import type { ICredentialVault, Unsubscribe, VaultChange, VaultHealth, VaultOp } from './types.ts';
+import { deleteOne, putOne } from './vault-ops.ts';
 import type { ReadOrigin, SharedVault } from './vault-leases.ts';
 
 export interface RemoteVaultOptions {
@@ -93,13 +94,11 @@ export class RemoteVault implements ICredentialVault, SharedVault {
   }
 
   put(key: string, value: unknown): Promise<void> {
-    return this.batch([{ type: 'put', key, value }]);
+    return putOne(this, key, value);
   }
 
-  async delete(key: string): Promise<boolean> {
-    if (!this.has(key)) return false;
-    await this.batch([{ type: 'delete', key }]);
-    return true;
+  delete(key: string): Promise<boolean> {
+    return deleteOne(this, key);
   }
 
   /** One record per batch: the core only ever batches one connection's keys, which share a record. */
