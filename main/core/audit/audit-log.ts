@@ -159,7 +159,7 @@ export class AuditLog {
   }
 
   /** Newest first. */
-  read(filter: { since?: number; skill?: string; connection?: string; action?: string; limit?: number; offset?: number } = {}): { entries: AuditEntry[]; total: number } {
+  read(filter: { since?: number; skill?: string; connection?: string; action?: string; outcome?: 'ok' | 'failed'; limit?: number; offset?: number } = {}): { entries: AuditEntry[]; total: number } {
     this.drainSoon();
     const lines = readFileSync(this.file, 'utf8').split('\n').filter((line) => line.length > 0);
     const matched: AuditEntry[] = [];
@@ -174,6 +174,7 @@ export class AuditLog {
       if (filter.skill !== undefined && entry.skill !== filter.skill) continue;
       if (filter.connection !== undefined && entry.connection !== filter.connection) continue;
       if (filter.action !== undefined && !entry.action.startsWith(filter.action)) continue;
+      if (filter.outcome !== undefined && (filter.outcome === 'ok') !== (entry.outcome === undefined || entry.outcome === 'ok')) continue;
       const { prev: _prev, mac: _mac, ...clean } = entry;
       matched.push(clean);
     }
