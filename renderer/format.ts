@@ -93,3 +93,34 @@ export function shortDate(iso: string): string {
   dateFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
   return dateFormat.format(date);
 }
+
+/** The catalog's categories in words, in the order the catalog shows them. */
+export const CATEGORY_TEXT: Readonly<Record<string, string>> = {
+  email: 'Mail',
+  calendar: 'Calendar',
+  chat: 'Chat',
+  docs: 'Documents',
+  storage: 'Files',
+  project: 'Projects and tasks',
+  developer: 'Developer',
+  ai: 'AI models',
+  automation: 'Automation',
+  telephony: 'Phone and SMS',
+  other: 'Other',
+};
+
+/** The short labels a catalog card shows for each way to sign in. */
+export const METHOD_TAG: Readonly<Record<AuthMethodType, string>> = {
+  oauth2: 'Browser',
+  device: 'Code',
+  api_key: 'API key',
+  bearer: 'Token',
+  basic: 'Password',
+  smtp_imap: 'Mail server',
+  cli_reader: 'CLI',
+};
+
+/** "3 connections", "1 connection": never "1 records". */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString()} ${count === 1 ? one : many}`;
+}
