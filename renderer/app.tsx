@@ -49,7 +49,7 @@ export function App() {
           </h1>
           <VaultStatus />
           <div className="topbar-end">
-            <button type="button" className="primary add-button" aria-current={view === 'add' ? 'page' : undefined} onClick={() => setView('add')}>
+            <button type="button" className="primary add-button" aria-label="Add connection" aria-current={view === 'add' ? 'page' : undefined} onClick={() => setView('add')}>
               <Icon name="plus" />
               <span>Add connection</span>
             </button>

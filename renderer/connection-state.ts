@@ -62,7 +62,7 @@ export function presentConnection(c: ConnectionView, service: string, now: numbe
     return { tone: 'bad', icon: 'xCircle', word: 'Not working', ...(said ? { reason: forWindow(said) } : {}), fix: 'test' };
   }
 
-  const expiry = c.expiresAt !== undefined && !c.refreshable ? (c.expiresAt > now ? `Expires ${relative(c.expiresAt, now)}` : undefined) : undefined;
+  const expiry = c.expiresAt !== undefined && !c.refreshable ? (c.expiresAt > now ? `expires ${relative(c.expiresAt, now)}` : undefined) : undefined;
   if (c.expiresAt !== undefined && !c.refreshable && c.expiresAt <= now) {
     return { tone: 'bad', icon: 'clock', word: 'Expired', reason: `The token ran out ${relative(c.expiresAt, now)} and nobody renews it — ${again}.`, fix };
   }

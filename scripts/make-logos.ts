@@ -7,7 +7,7 @@ import * as icons from 'simple-icons';
 import { BUILTIN_SERVICES } from '../main/core/catalog/builtin/index.ts';
 
 const out = fileURLToPath(new URL('../renderer/logos/brand-icons.ts', import.meta.url));
-const bySlug = new Map(Object.values(icons as Record<string, { slug?: string; title: string; hex: string; path: string }>).filter((i) => typeof i?.slug === 'string').map((i) => [i.slug, i]));
+const bySlug = new Map(Object.values(icons as unknown as Record<string, { slug?: string; title: string; hex: string; path: string }>).filter((i) => typeof i?.slug === 'string').map((i) => [i.slug, i]));
 const slugs = [...new Set(BUILTIN_SERVICES.map((s) => s.icon).filter((s): s is string => typeof s === 'string'))].sort();
 const missing = slugs.filter((s) => !bySlug.has(s));
 if (missing.length > 0) {

@@ -3,7 +3,7 @@ import type { AuthOrderView, ModelsStatusView, ProfileView, ServiceSummary } fro
 import { PROFILE_STATE_TEXT, SOURCE_TEXT, relative, withCode } from '../format.ts';
 import { forWindow } from '../humanize.ts';
 import { Icon } from '../icons.tsx';
-import type { ProfileTest } from '../models-store.ts';
+import { PROVIDER_SERVICES, type ProfileTest } from '../models-store.ts';
 import { useActions, useSophon } from '../store-context.tsx';
 import { ProviderSignIns, useModelsLoaded } from './provider-cards.tsx';
 import { ServiceLogo } from './service-logo.tsx';
@@ -136,7 +136,7 @@ function ProviderSection({ provider, billing, order, fallbackOrder, profiles, te
   const name = PROVIDER_NAMES[provider] ?? provider;
   const signInService = SUBSCRIPTION_SIGNIN[provider];
   const face = services.get(signInService ?? apiServices[0] ?? '') ?? services.get(apiServices[0] ?? '');
-  const keyService = apiServices.map((id) => services.get(id)).find((s) => s && !SUBSCRIPTION_SIGNIN[s.id] && s.auth.some((m) => m.type === 'api_key'));
+  const keyService = apiServices.map((id) => services.get(id)).find((s) => s && !PROVIDER_SERVICES.has(s.id) && s.auth.some((m) => m.type === 'api_key'));
   const [adding, setAdding] = useState(profiles.length === 0);
   const panelId = useId();
   const effective = order?.effective ?? fallbackOrder;
@@ -178,8 +178,13 @@ function ProviderSection({ provider, billing, order, fallbackOrder, profiles, te
       ) : (
         <p className="muted small">No sign-in yet.</p>
       )}
+      {signInService && (adding || profiles.length === 0) && (
+        <div id={panelId} className="add-panel">
+          <ProviderSignIns service={signInService} />
+        </div>
+      )}
       <div className="section-foot">
-        {signInService ? (
+        {signInService && profiles.length > 0 ? (
           <button type="button" aria-expanded={adding} aria-controls={panelId} onClick={() => setAdding(!adding)}>
             <Icon name={adding ? 'x' : 'plus'} /> {adding ? 'Close' : 'Add a sign-in'}
           </button>
@@ -197,11 +202,6 @@ function ProviderSection({ provider, billing, order, fallbackOrder, profiles, te
           </button>
         )}
       </div>
-      {signInService && adding && (
-        <div id={panelId} className="add-panel">
-          <ProviderSignIns service={signInService} />
-        </div>
-      )}
     </section>
   );
 }

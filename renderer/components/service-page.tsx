@@ -57,7 +57,7 @@ export function ServicePage({ service, onBack }: { readonly service: ServiceSumm
         <>
           {ways.length > 1 && (
             <fieldset className="segmented">
-              <legend>Connect with</legend>
+              <legend className="visually-hidden">Connect with</legend>
               {ways.map((m, i) => (
                 <label key={`${m.type}-${i}`} className="segment">
                   <input type="radio" name={groupName} checked={way === m} onChange={() => setChosen(i)} />
