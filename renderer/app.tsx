@@ -31,6 +31,8 @@ export function App() {
   const mainRef = useRef<HTMLElement>(null);
 
   useEffect(() => {
+    // A new view starts at its top, with the keyboard at its start.
+    window.scrollTo(0, 0);
     mainRef.current?.focus({ preventScroll: true });
   }, [view]);
 

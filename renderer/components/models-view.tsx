@@ -158,6 +158,7 @@ function ProviderSection({ provider, billing, order, fallbackOrder, profiles, te
       </div>
       {profiles.length > 0 ? (
         <>
+          {profiles.length > 1 && (
           <p className="muted small order-line">
             {order?.scope === 'provider' || order?.scope === 'agent' ? 'Tried in the order you set' : 'Tried in this order (the default)'}
             {order?.scope === 'provider' && (
@@ -169,6 +170,7 @@ function ProviderSection({ provider, billing, order, fallbackOrder, profiles, te
               </>
             )}
           </p>
+          )}
           <ol className="rows" aria-label={`${name} profiles, in the order they are tried`}>
             {ordered.map((p) => (
               <ProfileRow key={p.id} profile={p} position={effective.indexOf(p.id)} count={effective.length} movable={movable} test={tests[p.id]} />

@@ -32,7 +32,7 @@ function waysFor(service: string): { readonly termsOwner?: string; readonly ways
           { id: 'cli', label: 'Link Claude Code', render: () => <CliSignIn cli="claude-code" provider="anthropic" linkLabel="Link Claude Code sign-in" /> },
           {
             id: 'paste',
-            label: 'Paste a setup-token',
+            label: 'Paste a token',
             render: () => (
               <PasteToken
                 provider="anthropic"
@@ -75,12 +75,12 @@ function waysFor(service: string): { readonly termsOwner?: string; readonly ways
         ways: [
           {
             id: 'device',
-            label: 'Sign in with a code',
+            label: 'Use a code',
             render: () => <SignInStart service="github-copilot" method="device" title="Sign in with a code" button="Sign in to GitHub with a code" hint="Sophon shows a short code; enter it on GitHub’s page in any browser, on any device." />,
           },
           {
             id: 'paste',
-            label: 'Paste a GitHub token',
+            label: 'Paste a token',
             render: () => (
               <PasteToken provider="github-copilot" title="Paste a GitHub token" fieldLabel="GitHub token" what="GitHub token" hint="A token of an account with a Copilot seat. Sophon checks it with GitHub before keeping it." />
             ),

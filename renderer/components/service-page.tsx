@@ -80,7 +80,10 @@ export function ServicePage({ service, onBack }: { readonly service: ServiceSumm
 
 function ServiceHeading({ service, onBack }: { readonly service: ServiceSummary; readonly onBack: () => void }) {
   const headingRef = useRef<HTMLHeadingElement>(null);
-  useEffect(() => headingRef.current?.focus(), []);
+  useEffect(() => {
+    window.scrollTo(0, 0);
+    headingRef.current?.focus({ preventScroll: true });
+  }, []);
   return (
     <>
       <button type="button" className="back-button" onClick={onBack}>

@@ -181,6 +181,8 @@ describe('the window, at 420 and 1280 px, light and dark (Chromium against `soph
         for (const view of VIEWS) {
           await view.open(page);
           await page.screenshot({ path: join(SHOTS, `look-${view.name}-${width}-${theme}.png`), fullPage: true });
+          // What the tray's window shows first, without scrolling.
+          if (width === 420) await page.screenshot({ path: join(SHOTS, `look-${view.name}-${width}-${theme}-fold.png`) });
           expect(await overflowProblems(page), `${view.name} at ${width} px, ${theme}`).toEqual([]);
           expect(await axeSeriousViolations(page), `${view.name} at ${width} px, ${theme}`).toEqual([]);
         }
