@@ -1,5 +1,5 @@
 import type { ConnectionView } from '../main/api/contract.ts';
-import type { IconName } from './icons.tsx';
+import type { IconName } from './icon-names.ts';
 import { forWindow } from './humanize.ts';
 import { relative } from './format.ts';
 

@@ -1,4 +1,3 @@
-import { createElement, type ReactNode } from 'react';
 import type { AuthMethodType, CliStatusView, ConnectionState, ProfileSource, ProfileState } from '../main/api/contract.ts';
 
 export const STATE_TEXT: Readonly<Record<ConnectionState, string>> = {
@@ -62,10 +61,6 @@ export const SOURCE_TEXT: Readonly<Record<ProfileSource, string>> = {
   'api-key': 'API key',
 };
 
-/** The core's messages quote commands in backticks (they are written for the terminal too): show those as code. */
-export function withCode(message: string): ReactNode[] {
-  return message.split('`').map((part, i) => (i % 2 === 1 ? createElement('code', { key: i }, part) : part));
-}
 
 /** "4:05" for a countdown; "0:00" once past. */
 export function countdown(msLeft: number): string {

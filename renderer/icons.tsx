@@ -1,4 +1,7 @@
 import type { ReactNode } from 'react';
+import type { IconName } from './icon-names.ts';
+
+export type { IconName };
 
 /**
  * The window's own line icons (24×24, stroked with currentColor), drawn here so the bundle
@@ -109,9 +112,7 @@ const PATHS = {
       <path d="M10 20.5a2.2 2.2 0 0 0 4 0" />
     </>
   ),
-} satisfies Record<string, ReactNode>;
-
-export type IconName = keyof typeof PATHS;
+} satisfies Record<IconName, ReactNode>;
 
 export function Icon({ name, size = 16, className }: { readonly name: IconName; readonly size?: number; readonly className?: string }) {
   return (

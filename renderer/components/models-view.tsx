@@ -1,6 +1,7 @@
 import { useId, useMemo, useState } from 'react';
 import type { AuthOrderView, ModelsStatusView, ProfileView, ServiceSummary } from '../../main/api/contract.ts';
-import { PROFILE_STATE_TEXT, SOURCE_TEXT, relative, withCode } from '../format.ts';
+import { PROFILE_STATE_TEXT, SOURCE_TEXT, relative } from '../format.ts';
+import { withCode } from '../with-code.ts';
 import { forWindow } from '../humanize.ts';
 import { Icon } from '../icons.tsx';
 import { PROVIDER_SERVICES, type ProfileTest } from '../models-store.ts';

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { CliStatusView } from '../../main/api/contract.ts';
-import { CLI_STATE_TEXT, relative, shortDate, withCode } from '../format.ts';
+import { CLI_STATE_TEXT, relative, shortDate } from '../format.ts';
+import { withCode } from '../with-code.ts';
 import { StateBadge, profileLook } from './state-badge.tsx';
 import { forWindow } from '../humanize.ts';
 import { Icon } from '../icons.tsx';
