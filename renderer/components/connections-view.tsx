@@ -1,4 +1,4 @@
-import { memo, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, startTransition, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import type { ConnectionView, ServiceSummary } from '../../main/api/contract.ts';
 import { presentConnection } from '../connection-state.ts';
 import { METHOD_TEXT, relative, shortDate } from '../format.ts';
@@ -12,6 +12,7 @@ import { StateBadge } from './state-badge.tsx';
 
 /** Rows are drawn in blocks the browser may skip while off screen (content-visibility). */
 const BLOCK = 40;
+const FIRST_DRAW = 2 * BLOCK;
 let drawnMarked = false;
 
 interface Item {
@@ -44,8 +45,17 @@ export function ConnectionsView() {
     return needle ? all.filter((i) => `${i.name} ${i.connection.service} ${i.connection.label} ${i.connection.account ?? ''}`.toLowerCase().includes(needle)) : all;
   }, [all, deferredFilter]);
   const attention = useMemo(() => shown.filter((i) => i.connection.state === 'needs_reauth'), [shown]);
-  const rest = useMemo(() => shown.filter((i) => i.connection.state !== 'needs_reauth'), [shown]);
+  const restAll = useMemo(() => shown.filter((i) => i.connection.state !== 'needs_reauth'), [shown]);
   const total = all.length;
+  // The first screenful is drawn at once; a long list's remainder follows in a transition
+  // right after, so a thousand connections do not hold up the first frame.
+  const [limit, setLimit] = useState(FIRST_DRAW);
+  useEffect(() => {
+    if (limit >= restAll.length) return;
+    const frame = requestAnimationFrame(() => startTransition(() => setLimit(Number.POSITIVE_INFINITY)));
+    return () => cancelAnimationFrame(frame);
+  }, [limit, restAll.length]);
+  const rest = limit >= restAll.length ? restAll : restAll.slice(0, limit);
 
   // The benchmark's finish line: the first time the list is on screen.
   useEffect(() => {
