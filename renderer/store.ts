@@ -64,6 +64,8 @@ export interface AuditState {
   readonly filter: AuditFilter;
   readonly entries: readonly AuditEntryView[];
   readonly total: number;
+  /** False: `total` is a lower bound (counting a filter over a huge trail stopped early). */
+  readonly complete?: boolean;
   readonly offset: number;
   readonly loading: boolean;
   readonly error?: string;
@@ -347,7 +349,7 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
         set((s) => ({ audit: { ...s.audit, filter, loading: true } }));
         const result = await call('audit.list', { limit: AUDIT_PAGE, offset, ...filter });
         if (get().audit.filter !== filter) return; // a newer filter was chosen meanwhile
-        if (result.ok) set({ audit: { filter, entries: result.data.entries, total: result.data.total, offset, loading: false } });
+        if (result.ok) set({ audit: { filter, entries: result.data.entries, total: result.data.total, complete: result.data.complete !== false, offset, loading: false } });
         else set((s) => ({ audit: { ...s.audit, loading: false, error: result.error.message } }));
       },
 

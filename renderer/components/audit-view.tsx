@@ -91,7 +91,9 @@ export function AuditView() {
             ? filtered
               ? 'Nothing matches these filters.'
               : 'Nothing recorded yet.'
-            : `${audit.total === 1 ? 'One event' : `${audit.total.toLocaleString()} events`}${filtered ? ' match' : ''}, newest first`}
+            : audit.complete === false
+              ? `At least ${audit.total.toLocaleString()} events${filtered ? ' match' : ''}, newest first`
+              : `${audit.total === 1 ? 'One event' : `${audit.total.toLocaleString()} events`}${filtered ? ' match' : ''}, newest first`}
       </p>
       {byDay.map((day) => (
         <section key={day.title} className="card list-card" aria-label={day.title}>
