@@ -101,6 +101,8 @@ export interface SophonActions extends ModelsActions, AgentsActions {
   init(): Promise<void>;
   setView(view: View): void;
   chooseService(service: string | undefined): void;
+  /** The service's own page (in the Add view). */
+  openService(service: string): void;
   addSecret(input: RequestInput<'connections.add'>): Promise<ApiResult<RequestOutput<'connections.add'>>>;
   configureClient(input: RequestInput<'oauth.configure'>): Promise<ApiResult<RequestOutput<'oauth.configure'>>>;
   test(id: string): Promise<void>;
@@ -256,13 +258,18 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
         set({ addService: service, signinError: undefined, signinErrorFor: undefined });
       },
 
+      openService(service) {
+        get().setView('add');
+        get().chooseService(service);
+      },
+
       async addSecret(input) {
         const result = await call('connections.add', input);
         if (result.ok) {
           upsert(result.data.connection);
           const warning = result.data.warnings[0];
           set({ view: 'connections', addService: undefined, highlight: result.data.connection.id });
-          get().notify('success', `Added ${serviceName(result.data.connection.service)} · ${result.data.connection.label}.${warning ? ` Note: ${warning}` : ''}`);
+          get().notify('success', `Added ${serviceName(result.data.connection.service)} · ${result.data.connection.label}.${warning ? ` Note: ${forWindow(warning)}` : ''}`);
           void refreshHealth();
         }
         return result;

@@ -148,7 +148,7 @@ interface RowProps {
 }
 
 const Row = memo(function Row({ item, test, highlighted, onRemove }: RowProps) {
-  const { test: runTest, reconnect, chooseService, setView } = useActions();
+  const { test: runTest, reconnect, openService } = useActions();
   const { connection: c, service, name } = item;
   const full = `${name} · ${c.label}`;
   const now = Date.now();
@@ -180,10 +180,7 @@ const Row = memo(function Row({ item, test, highlighted, onRemove }: RowProps) {
             type="button"
             className={look.tone === 'bad' ? 'primary' : ''}
             aria-label={`Replace the credential of ${full}`}
-            onClick={() => {
-              setView('add');
-              chooseService(service.id);
-            }}
+            onClick={() => openService(service.id)}
           >
             Replace
           </button>

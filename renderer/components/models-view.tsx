@@ -133,7 +133,7 @@ interface ProviderSectionProps {
 }
 
 function ProviderSection({ provider, billing, order, fallbackOrder, profiles, tests, services, apiServices }: ProviderSectionProps) {
-  const { resetOrder, chooseService, setView } = useActions();
+  const { resetOrder, openService } = useActions();
   const name = PROVIDER_NAMES[provider] ?? provider;
   const signInService = SUBSCRIPTION_SIGNIN[provider];
   const face = services.get(signInService ?? apiServices[0] ?? '') ?? services.get(apiServices[0] ?? '');
@@ -196,10 +196,7 @@ function ProviderSection({ provider, billing, order, fallbackOrder, profiles, te
           <button
             type="button"
             className="quiet-button"
-            onClick={() => {
-              setView('add');
-              chooseService(keyService.id);
-            }}
+            onClick={() => openService(keyService.id)}
           >
             <Icon name="key" /> Add an API key
           </button>
@@ -211,7 +208,7 @@ function ProviderSection({ provider, billing, order, fallbackOrder, profiles, te
 
 /** Pay-per-token APIs with no profile yet: one calm list, each a way to its page. */
 function MoreProviders({ providers, services }: { readonly providers: ModelsStatusView['providers']; readonly services: ReadonlyMap<string, ServiceSummary> }) {
-  const { chooseService, setView } = useActions();
+  const { openService } = useActions();
   const items = providers.map((p) => ({ provider: p, service: services.get(p.services[0] ?? '') })).filter((i): i is { provider: (typeof providers)[number]; service: ServiceSummary } => i.service !== undefined);
   if (items.length === 0) return null;
   return (
@@ -223,10 +220,7 @@ function MoreProviders({ providers, services }: { readonly providers: ModelsStat
             <button
               type="button"
               className="link-row"
-              onClick={() => {
-                setView('add');
-                chooseService(service.id);
-              }}
+              onClick={() => openService(service.id)}
             >
               <ServiceLogo icon={service.icon} name={service.name} size={24} />
               <span className="link-row-name">{service.name}</span>
@@ -253,7 +247,7 @@ function ProfileRow({ profile: p, position, count, movable, test }: { readonly p
   ].filter(Boolean);
   return (
     <li className="row" data-profile={p.id} data-state={p.state}>
-      {position >= 0 && (
+      {position >= 0 && count > 1 && (
         <span className="position" aria-hidden="true">
           {position + 1}
         </span>
