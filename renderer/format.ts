@@ -119,3 +119,13 @@ export const METHOD_TAG: Readonly<Record<AuthMethodType, string>> = {
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count.toLocaleString()} ${count === 1 ? one : many}`;
 }
+
+let dayFormat: Intl.DateTimeFormat | undefined;
+
+/** "Nov 30, 2026": for things older than a day or two, where the hour is noise. */
+export function shortDay(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  dayFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+  return dayFormat.format(date);
+}

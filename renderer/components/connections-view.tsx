@@ -1,7 +1,7 @@
 import { memo, startTransition, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import type { ConnectionView, ServiceSummary } from '../../main/api/contract.ts';
 import { presentConnection } from '../connection-state.ts';
-import { METHOD_TEXT, relative, shortDate } from '../format.ts';
+import { METHOD_TEXT, relative, shortDay } from '../format.ts';
 import { forWindow } from '../humanize.ts';
 import { Icon } from '../icons.tsx';
 import { useActions, useSophon } from '../store-context.tsx';
@@ -201,7 +201,7 @@ const Row = memo(function Row({ item, test, highlighted, onRemove }: RowProps) {
 function when(iso: string, now: number): string {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
-  return now - t < 2 * 86_400_000 ? relative(t, now) : shortDate(iso);
+  return now - t < 2 * 86_400_000 ? relative(t, now) : shortDay(iso);
 }
 
 /** The outcome of a test run just now (a failure also shows as the row's state and reason). */
