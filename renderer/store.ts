@@ -1,7 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type {
   ApiError,
-  AuditEntryView,
   ConnectionView,
   EventPayload,
   RequestInput,
@@ -21,6 +20,7 @@ import { EMPTY_MODELS, PROVIDER_SERVICES, createModelsActions, type ModelsAction
 import type { LinkStatus } from './ws-client.ts';
 import { EMPTY_AGENTS, createAgentsActions, waiting, type AgentsActions, type AgentsState } from './agents-store.ts';
 import { forWindow } from './humanize.ts';
+import { EMPTY_AUDIT, createAuditActions, type AuditActions, type AuditState } from './audit-store.ts';
 
 export type View = 'connections' | 'models' | 'add' | 'agents' | 'audit';
 export type Theme = SettingsView['theme'];
@@ -54,25 +54,6 @@ export interface SignInView {
   readonly connection?: ConnectionView;
 }
 
-export interface AuditFilter {
-  readonly connection?: string;
-  readonly skill?: string;
-  readonly outcome?: 'ok' | 'failed';
-}
-
-export interface AuditState {
-  readonly filter: AuditFilter;
-  readonly entries: readonly AuditEntryView[];
-  readonly total: number;
-  /** False: `total` is a lower bound (counting a filter over a huge trail stopped early). */
-  readonly complete?: boolean;
-  readonly offset: number;
-  readonly loading: boolean;
-  readonly error?: string;
-}
-
-/** Entries read at a time: enough for the groups of an hour or two of agent calls. */
-export const AUDIT_PAGE = 200;
 
 export interface SophonState {
   readonly bridgeKind: Bridge['kind'];
@@ -97,7 +78,7 @@ export interface SophonState {
   readonly agents: AgentsState;
 }
 
-export interface SophonActions extends ModelsActions, AgentsActions {
+export interface SophonActions extends ModelsActions, AgentsActions, AuditActions {
   init(): Promise<void>;
   setView(view: View): void;
   chooseService(service: string | undefined): void;
@@ -112,7 +93,6 @@ export interface SophonActions extends ModelsActions, AgentsActions {
   cancelSignIn(): Promise<void>;
   completePasted(redirectUrl: string): Promise<ApiError | undefined>;
   dismissSignIn(): void;
-  loadAudit(offset: number, filter?: AuditFilter): Promise<void>;
   setTheme(theme: Theme): Promise<void>;
   notify(kind: Notice['kind'], text: string): void;
   dismissNotice(id: number): void;
@@ -210,7 +190,8 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
       view: 'connections',
       tests: {},
       notices: [],
-      audit: { filter: {}, entries: [], total: 0, offset: 0, loading: false },
+      audit: EMPTY_AUDIT,
+      ...createAuditActions({ call, get: () => get().audit, set: (audit) => set({ audit }) }),
       models: EMPTY_MODELS,
       agents: EMPTY_AGENTS,
       ...createAgentsActions({
@@ -352,13 +333,6 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
         if (done) get().setView(next);
       },
 
-      async loadAudit(offset, filter = get().audit.filter) {
-        set((s) => ({ audit: { ...s.audit, filter, loading: true } }));
-        const result = await call('audit.list', { limit: AUDIT_PAGE, offset, ...filter });
-        if (get().audit.filter !== filter) return; // a newer filter was chosen meanwhile
-        if (result.ok) set({ audit: { filter, entries: result.data.entries, total: result.data.total, complete: result.data.complete !== false, offset, loading: false } });
-        else set((s) => ({ audit: { ...s.audit, loading: false, error: result.error.message } }));
-      },
 
       async setTheme(theme) {
         set({ theme });

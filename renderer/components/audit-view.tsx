@@ -4,7 +4,7 @@ import { entryFacts, groupAudit, type AuditGroup, type AuditNames } from '../aud
 import { relative, shortDate } from '../format.ts';
 import { Icon } from '../icons.tsx';
 import { useSophon, useActions } from '../store-context.tsx';
-import { AUDIT_PAGE, type AuditFilter } from '../store.ts';
+import { AUDIT_PAGE, type AuditFilter } from '../audit-store.ts';
 
 /** Who used, changed or removed which credential, as sentences and groups, newest first; the raw lines on demand. */
 export function AuditView() {
