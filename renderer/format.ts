@@ -129,3 +129,12 @@ export function shortDay(iso: string): string {
   dayFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
   return dayFormat.format(date);
 }
+
+/** "openrouter.ai" for a link's text; the address itself when it does not parse. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

@@ -1,6 +1,6 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { AuthMethodView, ServiceSummary } from '../../main/api/contract.ts';
-import { CATEGORY_TEXT } from '../format.ts';
+import { CATEGORY_TEXT, hostOf } from '../format.ts';
 import { forWindow } from '../humanize.ts';
 import { Icon } from '../icons.tsx';
 import { PROVIDER_SERVICES } from '../models-store.ts';
@@ -37,11 +37,15 @@ export function ServicePage({ service, onBack }: { readonly service: ServiceSumm
       {service.setup && service.setup.length > 0 && (
         <div className="card steps-card">
           <h3>How to set it up</h3>
-          <ol className="steps">
-            {service.setup.map((step) => (
-              <li key={step}>{step}</li>
-            ))}
-          </ol>
+          {service.setup.length === 1 ? (
+            <p className="steps-one">{service.setup[0]}</p>
+          ) : (
+            <ol className="steps">
+              {service.setup.map((step) => (
+                <li key={step}>{step}</li>
+              ))}
+            </ol>
+          )}
         </div>
       )}
       {provider ? (
@@ -253,12 +257,4 @@ function ServiceDetails({ service }: { readonly service: ServiceSummary }) {
       </div>
     </details>
   );
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
 }
