@@ -193,6 +193,8 @@ function ServiceDetails({ service }: { readonly service: ServiceSummary }) {
   const scopes = [...new Set(oauth.flatMap((m) => m.scopes ?? []))];
   const registration = oauth.find((m) => m.clientRegistrationUrl)?.clientRegistrationUrl;
   const redirects = [...new Set(oauth.flatMap((m) => m.redirects ?? []))];
+  // Issue 9: the exact addresses to add to the app registration, as the provider compares them.
+  const redirectUris = [...new Set(oauth.flatMap((m) => (m.redirectUris ?? []).map((r) => r.uri)))];
   return (
     <details className="details card" data-testid="service-details">
       <summary>
@@ -218,6 +220,20 @@ function ServiceDetails({ service }: { readonly service: ServiceSummary }) {
                     {s}
                   </code>
                 ))}
+              </dd>
+            </>
+          )}
+          {redirectUris.length > 0 && (
+            <>
+              <dt>Redirect URIs to register</dt>
+              <dd>
+                <ul className="plain">
+                  {redirectUris.map((uri) => (
+                    <li key={uri}>
+                      <code>{uri}</code>
+                    </li>
+                  ))}
+                </ul>
               </dd>
             </>
           )}

@@ -180,6 +180,8 @@ describe('the window, at 420 and 1280 px, light and dark (Chromium against `soph
         await page.locator(`html[data-theme=${theme}]`).waitFor({ state: 'attached' });
         for (const view of VIEWS) {
           await view.open(page);
+          // From the top: the header is sticky, and a full-page shot keeps it where the view was scrolled.
+          await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
           await page.screenshot({ path: join(SHOTS, `look-${view.name}-${width}-${theme}.png`), fullPage: true });
           // What the tray's window shows first, without scrolling.
           if (width === 420) await page.screenshot({ path: join(SHOTS, `look-${view.name}-${width}-${theme}-fold.png`) });

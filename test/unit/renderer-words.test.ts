@@ -38,7 +38,6 @@ describe('catalog search', () => {
 
   it('knows every icon the catalog names (run `npm run logos` after adding one)', () => {
     for (const s of catalog) if (s.icon) expect(BRAND_ICONS[s.icon], s.id).toBeDefined();
-    for (const s of catalog) expect(s.summary, `${s.id} has a catalog line`).toBeTruthy();
   });
 });
 
