@@ -2,6 +2,7 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { AuthMethodView, ServiceSummary } from '../../main/api/contract.ts';
 import { CATEGORY_TEXT, hostOf } from '../format.ts';
 import { forWindow } from '../humanize.ts';
+import { withCode } from '../with-code.ts';
 import { Icon } from '../icons.tsx';
 import { PROVIDER_SERVICES } from '../models-store.ts';
 import { useActions, useSophon } from '../store-context.tsx';
@@ -201,7 +202,7 @@ function ServiceDetails({ service }: { readonly service: ServiceSummary }) {
         <Icon name="chevronRight" className="disclosure" /> Details
       </summary>
       <div className="details-body">
-        {service.description && <p>{service.description}</p>}
+        {service.description && <p>{withCode(service.description)}</p>}
         <dl className="facts small">
           <dt>Service id</dt>
           <dd>
@@ -237,7 +238,7 @@ function ServiceDetails({ service }: { readonly service: ServiceSummary }) {
               </dd>
             </>
           )}
-          {redirects.length > 0 && (
+          {redirectUris.length === 0 && redirects.length > 0 && (
             <>
               <dt>Sign-in returns</dt>
               <dd>
