@@ -1,13 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { cliContext } from './context.ts';
 import { CliExit, reportError } from './output.ts';
-import { registerConnect } from './commands/connect.ts';
-import { registerAudit } from './commands/audit.ts';
-import { registerCatalog } from './commands/catalog.ts';
-import { registerDoctor } from './commands/doctor.ts';
-import { registerSkills } from './commands/skills.ts';
-import { registerBroker } from './commands/broker.ts';
-import { registerModels } from './commands/models.ts';
+import { registerFor } from './registry.ts';
 
 /** Runs one `sophon` command; resolves to the process exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -18,16 +12,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`sophon: ${text.replace(/^error: /, '').trim()}\n`) })
     .showHelpAfterError(false);
-  program.command('serve').description('own the vault without a desktop: socket, refresh, broker proxy (see `sophon serve --help`)').allowUnknownOption(true);
-  registerConnect(program, cli);
-  registerCatalog(program, cli);
-  registerAudit(program, cli);
-  registerDoctor(program, cli);
-  registerSkills(program, cli);
-  registerBroker(program, cli);
-  registerModels(program, cli);
   const json = argv.includes('--json');
   try {
+    await registerFor(program, argv, cli);
     await program.parseAsync([...argv], { from: 'user' });
     return cli.exitCode;
   } catch (error) {
@@ -35,7 +22,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
       return 2;
     }
-    if (error instanceof CliExit) return error.exitCode;
+    if (error instanceof CliExit) {
+      if (error.note) process.stderr.write(`sophon: ${error.note}\n`);
+      return error.exitCode;
+    }
     return reportError(error, json);
   } finally {
     await cli.close();

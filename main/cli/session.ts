@@ -1,8 +1,5 @@
-import { headlessProtectors, resolveHome, sophonPaths, SophonError, readLock, lockIsLive, describeOwner } from '../core/index.ts';
-import type { ApiResult, EventName, EventPayload } from '../api/contract.ts';
-import { openHostApi } from '../api/host.ts';
+import { resolveHome, sophonPaths } from '../core/index.ts';
 import { connectSocket, type ApiClient } from '../api/wire.ts';
-import { passphrasePrompt } from './prompt.ts';
 
 export interface Session extends ApiClient {
   readonly mode: 'owner' | 'direct';
@@ -11,26 +8,12 @@ export interface Session extends ApiClient {
 /**
  * Talks to the running owner over run/sophon.sock; with none running, opens the vault
  * itself for the length of one command (same core, a direct call instead of a socket).
+ * The owner path loads only the socket client: the core is imported when it is needed.
  */
 export async function openSession(env: NodeJS.ProcessEnv = process.env): Promise<Session> {
   const paths = sophonPaths(resolveHome(env));
   const remote = await connectSocket(paths.socketFile);
   if (remote) return { mode: 'owner', call: remote.call.bind(remote), close: remote.close.bind(remote) };
-  const lock = await readLock(paths.lockFile);
-  if (lock && lockIsLive(lock)) {
-    throw new SophonError('OWNER_UNREACHABLE', `the vault is open in ${describeOwner(lock)} but its socket does not answer — wait for it to finish, or stop it`);
-  }
-  const host = await openHostApi({
-    home: paths.home,
-    ownerName: 'sophon cli',
-    scheduler: false,
-    protectors: headlessProtectors({ env, ...(process.stdin.isTTY ? { prompt: passphrasePrompt } : {}) }),
-  });
-  return {
-    mode: 'direct',
-    async call<T>(method: string, params: unknown, onEvent?: <N extends EventName>(event: N, payload: EventPayload<N>) => void): Promise<ApiResult<T>> {
-      return (await host.dispatcher.call(method, params, { actor: 'cli', ...(onEvent ? { emit: onEvent } : {}) })) as ApiResult<T>;
-    },
-    close: () => host.dispose(),
-  };
+  const { openDirectSession } = await import('./direct-session.ts');
+  return openDirectSession(paths, env);
 }

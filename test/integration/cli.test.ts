@@ -112,7 +112,7 @@ describe('sophon CLI as a real process (no owner running)', () => {
     const result = await runCli(['connect', 'list'], { env });
     expect(result.code).toBe(1);
     oneLineError(result.stderr);
-    expect(result.stderr).toMatch(/integrity check .* restore config\/vault\.enc\.bak/);
+    expect(result.stderr).toMatch(/integrity check .* `sophon vault restore` to go back to config\/vault\.enc\.bak/);
     expect(await readFile(file)).toEqual(bad);
     await writeFile(file, good);
   });

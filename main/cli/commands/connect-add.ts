@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { SophonError } from '../../core/index.ts';
 import type { AuthMethodView, ConnectionView, EventPayload, ServiceSummary, SignInStarted } from '../../api/contract.ts';
-import { formatExpiry, output, unwrap, type Out } from '../output.ts';
+import { CliExit, formatExpiry, output, unwrap, type Out } from '../output.ts';
 import { readSecret, readStdin } from '../prompt.ts';
 import type { CliContext } from '../context.ts';
 
@@ -91,6 +91,13 @@ export async function followSignIn(cli: CliContext, out: Out, started: SignInSta
       );
     });
   }
+  // Ctrl-C withdraws the sign-in (the owner, or this process's own core, stops polling or listening).
+  let interrupted = false;
+  const onInterrupt = () => {
+    interrupted = true;
+    void cli.call('signin.cancel', { attemptId: started.attemptId });
+  };
+  process.once('SIGINT', onInterrupt);
   try {
     const result = await cli.call<ConnectionView>('signin.wait', { attemptId: started.attemptId }, (event, payload) => {
       if (event !== 'signin.changed') return;
@@ -102,11 +109,13 @@ export async function followSignIn(cli: CliContext, out: Out, started: SignInSta
         step({ step: change.status, code: change.errorCode, message: change.message });
       }
     });
+    if (interrupted && !result.ok) throw new CliExit(130, 'sign-in cancelled (Ctrl-C) — nothing was stored');
     const connection = unwrap(result);
     step({ step: 'completed', connection });
     out.line(`connected ${connection.service} as "${connection.label}" (${connection.id})${connection.account ? ` — signed in as ${connection.account}` : ''}`);
     return connection;
   } finally {
+    process.off('SIGINT', onInterrupt);
     rl?.close();
     process.stdin.destroy();
     await Promise.allSettled(pastes);

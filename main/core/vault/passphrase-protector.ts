@@ -13,8 +13,21 @@ function scrypt(passphrase: string, salt: Buffer, params: { N: number; r: number
 }
 
 export interface PassphraseSource {
-  /** Asked once per process; `confirm` is true when a new vault is being created. */
-  (request: { confirm: boolean }): Promise<string>;
+  /**
+   * Asked once per process; `confirm` is true when a new vault is being created. `attempt`
+   * counts the asks for an existing vault: above 1, the previous passphrase did not open it.
+   */
+  (request: { confirm: boolean; attempt?: number }): Promise<string>;
+}
+
+/** Shortest passphrase accepted for a new vault. */
+export const PASSPHRASE_MIN_LENGTH = 8;
+
+export interface PassphraseOptions {
+  /** How many passphrases may be tried before giving up: 3 at a prompt, 1 from a variable. */
+  readonly tries?: number;
+  /** Where the passphrase comes from, for the message when it is wrong. */
+  readonly origin?: 'variable' | 'prompt';
 }
 
 /** Seals the data key with a key derived from a passphrase (scrypt + AES-256-GCM key wrap). */
@@ -25,6 +38,7 @@ export class PassphraseProtector implements KeyProtector {
   constructor(
     private readonly source: PassphraseSource,
     private readonly params: { N: number; r: number; p: number } = DEFAULT_SCRYPT,
+    private readonly options: PassphraseOptions = {},
   ) {}
 
   describe(): string {
@@ -55,24 +69,34 @@ export class PassphraseProtector implements KeyProtector {
   async unseal(sealed: SealedKey, context: { vaultId: string }): Promise<Buffer> {
     const { N, r, p, salt, iv, wrapped } = sealed as SealedKey & Record<string, unknown>;
     if (sealed['kdf'] !== 'scrypt' || typeof N !== 'number' || typeof r !== 'number' || typeof p !== 'number' || typeof salt !== 'string' || typeof iv !== 'string' || typeof wrapped !== 'string' || N > 2 ** 22) {
-      throw new SophonError('VAULT_TAMPERED', 'vault.enc has damaged passphrase parameters — it was not changed; restore config/vault.enc.bak or run `sophon doctor`');
+      throw new SophonError('VAULT_TAMPERED', 'vault.enc has damaged passphrase parameters — it was not changed; run `sophon vault restore` to go back to config/vault.enc.bak');
     }
-    const passphrase = await this.source({ confirm: false });
-    const kek = await scrypt(passphrase, Buffer.from(salt, 'base64'), { N, r, p });
+    const tries = Math.max(1, this.options.tries ?? 1);
     const box = Buffer.from(wrapped, 'base64');
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(iv, 'base64'));
-      decipher.setAAD(Buffer.from(context.vaultId));
-      decipher.setAuthTag(box.subarray(box.length - 16));
-      return Buffer.concat([decipher.update(box.subarray(0, box.length - 16)), decipher.final()]);
-    } catch (error) {
-      throw new SophonError('VAULT_WRONG_PASSPHRASE', 'the passphrase does not open vault.enc — nothing was changed; check SOPHON_VAULT_PASSPHRASE or type it again', { cause: error });
+    for (let attempt = 1; ; attempt++) {
+      const passphrase = await this.source({ confirm: false, attempt });
+      const kek = await scrypt(passphrase, Buffer.from(salt, 'base64'), { N, r, p });
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(iv, 'base64'));
+        decipher.setAAD(Buffer.from(context.vaultId));
+        decipher.setAuthTag(box.subarray(box.length - 16));
+        return Buffer.concat([decipher.update(box.subarray(0, box.length - 16)), decipher.final()]);
+      } catch (error) {
+        if (attempt < tries) continue;
+        throw new SophonError('VAULT_WRONG_PASSPHRASE', wrongPassphraseMessage(this.options.origin, tries), { cause: error });
+      }
     }
   }
 }
 
+function wrongPassphraseMessage(origin: PassphraseOptions['origin'], tries: number): string {
+  if (origin === 'variable') return 'the passphrase in SOPHON_VAULT_PASSPHRASE does not open vault.enc — nothing was changed; correct the variable, or unset it to be asked at the terminal';
+  if (origin === 'prompt') return `the passphrase did not open vault.enc${tries > 1 ? ` (${tries} tries)` : ''} — nothing was changed; run the command again and type the passphrase this vault was created with`;
+  return 'the passphrase does not open vault.enc — nothing was changed; check SOPHON_VAULT_PASSPHRASE or type it again';
+}
+
 function checkPassphrase(passphrase: string): void {
-  if (passphrase.length < 8) {
-    throw new SophonError('INVALID_INPUT', 'the vault passphrase is shorter than 8 characters — choose a longer one (SOPHON_VAULT_PASSPHRASE or the prompt)');
+  if (passphrase.length < PASSPHRASE_MIN_LENGTH) {
+    throw new SophonError('INVALID_INPUT', `the vault passphrase is shorter than ${PASSPHRASE_MIN_LENGTH} characters — choose a longer one (SOPHON_VAULT_PASSPHRASE or the prompt)`);
   }
 }

@@ -2,6 +2,9 @@ import { SophonError } from '../errors.ts';
 import type { KeyProtector, SealedKey } from '../ports.ts';
 import { KeyringProtector } from './keyring-protector.ts';
 import { PassphraseProtector, type PassphraseSource } from './passphrase-protector.ts';
+
+/** Passphrases a person may type at the prompt before the command gives up (as sudo). */
+export const PASSPHRASE_TRIES = 3;
 import type { ProtectorResolver } from './types.ts';
 
 export interface HeadlessProtectorOptions {
@@ -19,17 +22,19 @@ export interface HeadlessProtectorOptions {
  */
 export function headlessProtectors(options: HeadlessProtectorOptions): ProtectorResolver {
   const fromEnv = options.env['SOPHON_VAULT_PASSPHRASE'];
+  const useEnv = fromEnv !== undefined && fromEnv !== '';
   let cached: string | undefined;
   const source: PassphraseSource = async (request) => {
-    if (cached !== undefined) return cached;
-    if (fromEnv !== undefined && fromEnv !== '') cached = fromEnv;
+    // A later attempt means the cached passphrase was wrong: ask again (only a prompt gets more than one).
+    if (cached !== undefined && (request.attempt ?? 1) === 1) return cached;
+    if (useEnv) cached = fromEnv;
     else if (options.prompt) cached = await options.prompt(request);
     else {
-      throw new SophonError('PASSPHRASE_REQUIRED', 'vault.enc is sealed with a passphrase and there is no terminal to ask — set SOPHON_VAULT_PASSPHRASE or run the command in a terminal');
+      throw new SophonError('PASSPHRASE_REQUIRED', 'vault.enc is sealed with a passphrase and there is no terminal to ask on — set SOPHON_VAULT_PASSPHRASE, or run the command from a terminal');
     }
     return cached;
   };
-  const passphrase = () => new PassphraseProtector(source, options.scrypt);
+  const passphrase = () => new PassphraseProtector(source, options.scrypt, useEnv ? { tries: 1, origin: 'variable' } : { tries: PASSPHRASE_TRIES, origin: 'prompt' });
   return {
     async forExisting(sealed: SealedKey): Promise<KeyProtector> {
       switch (sealed.kind) {
@@ -44,7 +49,7 @@ export function headlessProtectors(options: HeadlessProtectorOptions): Protector
       }
     },
     async forNewVault(): Promise<KeyProtector> {
-      if (fromEnv !== undefined && fromEnv !== '') return passphrase();
+      if (useEnv) return passphrase();
       const probe = await (options.probeKeyring ?? (() => KeyringProtector.probe()))();
       if (probe.ok) return new KeyringProtector();
       if (options.prompt) return passphrase();
