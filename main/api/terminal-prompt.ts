@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
-import { SophonError, PASSPHRASE_MIN_LENGTH, PASSPHRASE_TRIES } from '../core/index.ts';
+import { SophonError, PASSPHRASE_MIN_LENGTH, PASSPHRASE_TRIES } from '../core/base.ts';
 
 /**
  * Prompts on the controlling terminal, as ssh, gpg and sudo do: the question is written to

@@ -1,4 +1,4 @@
-import { SophonError, firstLine, toSophonError } from '../core/index.ts';
+import { SophonError, firstLine, toSophonError } from '../core/base.ts';
 import type { ApiResult } from '../api/contract.ts';
 
 /** Ends the command with this exit code, after printing `message` (one line) on stderr when given. */

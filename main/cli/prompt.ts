@@ -1,4 +1,4 @@
-import { SophonError } from '../core/index.ts';
+import { SophonError } from '../core/base.ts';
 import { hiddenPrompt } from '../api/terminal-prompt.ts';
 
 export { hiddenPrompt, passphrasePrompt } from '../api/terminal-prompt.ts';

@@ -1,4 +1,4 @@
-import { resolveHome, sophonPaths } from '../core/index.ts';
+import { resolveHome, sophonPaths } from '../core/base.ts';
 import { connectSocket, type ApiClient } from '../api/wire.ts';
 
 export interface Session extends ApiClient {

@@ -1,7 +1,6 @@
-// The only surface the hosts (desktop, headless, CLI) and main/api import.
-export * from './errors.ts';
+// The only surface the hosts (desktop, headless, CLI) and main/api import, with base.ts (its start-up subset).
+export * from './base.ts';
 export * from './ports.ts';
-export * from './paths.ts';
 export * from './settings.ts';
 export * from './sophon-core.ts';
 export * from './catalog/schema.ts';
@@ -12,9 +11,9 @@ export * from './connections/connection-service.ts';
 export * from './audit/audit-log.ts';
 export * from './vault/types.ts';
 export { LocalFileVault } from './vault/local-vault.ts';
-export { PassphraseProtector, DEFAULT_SCRYPT, PASSPHRASE_MIN_LENGTH, type PassphraseSource, type PassphraseOptions } from './vault/passphrase-protector.ts';
+export { PassphraseProtector, DEFAULT_SCRYPT, type PassphraseSource, type PassphraseOptions } from './vault/passphrase-protector.ts';
 export { KeyringProtector, KEYRING_SERVICE } from './vault/keyring-protector.ts';
-export { headlessProtectors, PASSPHRASE_TRIES, type HeadlessProtectorOptions } from './vault/protector-choice.ts';
+export { headlessProtectors, type HeadlessProtectorOptions } from './vault/protector-choice.ts';
 export { OwnerLock, readLock, lockIsLive, describeOwner, type LockInfo } from './vault/owner-lock.ts';
 export { parseVaultFile } from './vault/format.ts';
 export { prepareVaultRestore, checkVaultFiles, type VaultRestore, type RestorePlan, type VaultCopySummary } from './vault-recovery.ts';

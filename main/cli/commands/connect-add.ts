@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { SophonError } from '../../core/index.ts';
+import { SophonError } from '../../core/base.ts';
 import type { AuthMethodView, ConnectionView, EventPayload, ServiceSummary, SignInStarted } from '../../api/contract.ts';
 import { CliExit, formatExpiry, output, unwrap, type Out } from '../output.ts';
 import { readSecret, readStdin } from '../prompt.ts';

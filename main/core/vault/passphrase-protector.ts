@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
 import { SophonError } from '../errors.ts';
 import type { KeyProtector, SealedKey } from '../ports.ts';
+import { PASSPHRASE_MIN_LENGTH } from './passphrase-rules.ts';
 
 /** scrypt cost used for new vaults: N=2^17, r=8, p=1 (OWASP's minimum for scrypt). */
 export const DEFAULT_SCRYPT = { N: 2 ** 17, r: 8, p: 1 } as const;
@@ -19,9 +20,6 @@ export interface PassphraseSource {
    */
   (request: { confirm: boolean; attempt?: number }): Promise<string>;
 }
-
-/** Shortest passphrase accepted for a new vault. */
-export const PASSPHRASE_MIN_LENGTH = 8;
 
 export interface PassphraseOptions {
   /** How many passphrases may be tried before giving up: 3 at a prompt, 1 from a variable. */

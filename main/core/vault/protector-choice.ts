@@ -2,9 +2,7 @@ import { SophonError } from '../errors.ts';
 import type { KeyProtector, SealedKey } from '../ports.ts';
 import { KeyringProtector } from './keyring-protector.ts';
 import { PassphraseProtector, type PassphraseSource } from './passphrase-protector.ts';
-
-/** Passphrases a person may type at the prompt before the command gives up (as sudo). */
-export const PASSPHRASE_TRIES = 3;
+import { PASSPHRASE_TRIES } from './passphrase-rules.ts';
 import type { ProtectorResolver } from './types.ts';
 
 export interface HeadlessProtectorOptions {
