@@ -70,8 +70,9 @@ function readAtTerminal(question: string, echo: boolean): Promise<string> {
   const terminal = openTerminal();
   if (!terminal) return Promise.reject(noTerminal());
   const { input } = terminal;
-  terminal.write(question);
+  // Echo off before the question shows: whatever is typed once it is visible stays hidden.
   input.setRawMode(true);
+  terminal.write(question);
   return new Promise<string>((resolve, reject) => {
     let value = '';
     let escape: 'none' | 'esc' | 'csi' = 'none';

@@ -9,7 +9,7 @@ export function HealthBanner() {
   if (!weak && problems === 0) {
     return (
       <p className="vault-line muted" aria-label="Vault health">
-        Vault protected by {health.protectorDescription} · {health.records} records
+        Vault protected by {health.protectorDescription} · {health.records} {health.records === 1 ? 'record' : 'records'}
       </p>
     );
   }

@@ -59,8 +59,10 @@ export async function startTerminal(command: string, options: TerminalOptions): 
   await tmux('new-session', '-d', '-s', 'test', '-x', String(options.columns ?? 160), '-y', String(options.rows ?? 50), `cd ${shellQuote(options.cwd ?? process.cwd())} && { ${command}; }; echo $? > ${shellQuote(statusFile)}`);
 
   const screen = async () => {
-    const { stdout } = await tmux('capture-pane', '-p', '-J', '-t', 'test');
-    return stdout.replace(/\s+$/, '');
+    // -S -: from the start of the history, since a pane that dies scrolls its first line out of view.
+    const { stdout } = await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 'test');
+    // remain-on-exit writes its own "Pane is dead (status …)" line at the bottom: not the program's.
+    return stdout.replace(/^Pane is dead.*$/m, '').replace(/[ \t]+$/gm, '').replace(/\s+$/, '');
   };
   const status = async (): Promise<number | undefined> => {
     const text = await readFile(statusFile, 'utf8').catch(() => '');

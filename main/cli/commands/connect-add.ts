@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { SophonError } from '../../core/base.ts';
 import type { AuthMethodView, ConnectionView, EventPayload, ServiceSummary, SignInStarted } from '../../api/contract.ts';
 import { CliExit, formatExpiry, output, unwrap, type Out } from '../output.ts';
-import { readSecret, readStdin } from '../prompt.ts';
+import { readSecret } from '../prompt.ts';
 import type { CliContext } from '../context.ts';
 
 function collect(value: string, previous: string[]): string[] {
@@ -205,7 +205,7 @@ export function registerConnectAdd(connect: Command, cli: CliContext): void {
       const out = output(Boolean(opts.json));
       let clientSecret: string | undefined;
       if (opts.clientSecretStdin) {
-        clientSecret = (process.stdin.isTTY ? await readSecret('client secret') : await readStdin()).trim();
+        clientSecret = (await readSecret('client secret')).trim();
         if (!clientSecret) throw new SophonError('EMPTY_SECRET', 'no client secret on stdin — pipe it, e.g. `printf %s "$SECRET" | sophon connect configure … --client-secret-stdin`');
       }
       const result = unwrap(await cli.call<{ service: string; clientId: string; hasSecret: boolean }>('oauth.configure', { service: serviceId, clientId: opts.clientId, ...(clientSecret ? { clientSecret } : {}) }));
