@@ -108,11 +108,16 @@ export function writeFix(path: string, code: string): string {
   return `${path} is not writable (${code}) — ${writeRemedy(path, code)}`;
 }
 
-/** A file-system failure as a SophonError naming the path and the fix, or undefined for other errors. */
-export function fileSystemError(error: unknown, path: string, doing: 'create' | 'write' | 'read'): SophonError | undefined {
+/**
+ * A file-system failure as a SophonError naming the path and the fix, or undefined for other
+ * errors. `create` and `write` are fixed on the directory holding the path; `secure` (making
+ * it mode 0700) on the path itself.
+ */
+export function fileSystemError(error: unknown, path: string, doing: 'create' | 'write' | 'read' | 'secure'): SophonError | undefined {
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS' && code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
   const where = (error as NodeJS.ErrnoException).path ?? path;
-  const remedy = doing === 'read' && code !== 'EROFS' ? 'it must be readable by you (files 0600, directories 0700, owned by you): run `sophon doctor`' : writeRemedy(dirname(where), code);
-  return new SophonError('PERMISSION_DENIED', `cannot ${doing} ${where} (${code}) — ${remedy}`, { cause: error });
+  const remedy = doing === 'read' && code !== 'EROFS' ? 'it must be readable by you (files 0600, directories 0700, owned by you): run `sophon doctor`' : writeRemedy(doing === 'secure' ? where : dirname(where), code);
+  const what = doing === 'secure' ? `make ${where} private (mode 0700)` : `${doing} ${where}`;
+  return new SophonError('PERMISSION_DENIED', `cannot ${what} (${code}) — ${remedy}`, { cause: error });
 }

@@ -50,14 +50,16 @@ export function sophonPaths(home: string): SophonPaths {
 /** Creates the data directories with mode 0700 (and tightens them if they exist). */
 export async function ensureDirs(paths: SophonPaths): Promise<void> {
   for (const dir of [paths.home, paths.configDir, paths.connectorsDir, paths.skillsDir, paths.auditDir, paths.runDir]) {
-    try {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      if (process.platform !== 'win32') {
-        const info = await stat(dir);
-        if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
-      }
-    } catch (error) {
+    await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
       throw fileSystemError(error, dir, 'create') ?? error;
+    });
+    if (process.platform !== 'win32') {
+      const info = await stat(dir);
+      if ((info.mode & 0o077) !== 0) {
+        await chmod(dir, 0o700).catch((error: unknown) => {
+          throw fileSystemError(error, dir, 'secure') ?? error;
+        });
+      }
     }
   }
 }
