@@ -15,8 +15,12 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI_DIST = join(ROOT, 'dist', 'cli');
 export const BUILD_INFO = join(CLI_DIST, 'build-info.json');
 
-/** Loaded at run time, not bundled: native addons, and the dashboard's build tool (a dev dependency). */
-const EXTERNAL = ['@napi-rs/keyring', 'vite', 'bufferutil', 'utf-8-validate'];
+/**
+ * Loaded at run time, not bundled: native addons; the dashboard's build tool (a dev
+ * dependency); undici, which only the broker proxy imports (dynamically, so a one-shot
+ * command never loads it), and whose CommonJS exports Node's own loader names correctly.
+ */
+const EXTERNAL = ['@napi-rs/keyring', 'vite', 'bufferutil', 'utf-8-validate', 'undici'];
 
 /** Older builds are removed once nothing can still be running from them (a sign-in lasts 10 minutes). */
 const KEEP_OLD_BUILDS_MS = 60 * 60 * 1000;

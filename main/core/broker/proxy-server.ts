@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { Agent } from 'undici';
 import { z } from 'zod';
 import { describeIssues } from '../catalog/schema.ts';
 import { SophonError, isSophonError } from '../errors.ts';
@@ -69,6 +68,8 @@ export async function startBroker(core: SophonCore, options: StartBrokerOptions 
   const settings = broker.settings;
   const ca = await loadCas(settings.CaFiles, core.paths.configDir);
   const runtimeKey = await ensureRuntimeKey(core.paths.runDir);
+  // undici is loaded only when a proxy starts: a one-shot CLI command that opens the core never needs it.
+  const { Agent } = await import('undici');
   const agent = new Agent({
     connections: settings.UpstreamConnections,
     keepAliveTimeout: 30_000,

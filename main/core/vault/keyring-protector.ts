@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { AsyncEntry } from '@napi-rs/keyring';
+import type { AsyncEntry } from '@napi-rs/keyring';
 import { SophonError, firstLine } from '../errors.ts';
 import type { KeyProtector, SealedKey } from '../ports.ts';
 
@@ -11,7 +11,9 @@ export const KEYRING_SERVICE = 'Sophon Desktop';
  * On Linux, pin the Secret Service: the library otherwise falls back silently to the
  * kernel keyring, which does not survive a reboot (a vault sealed there would be lost).
  */
-function keyringEntry(service: string, account: string): AsyncEntry {
+async function keyringEntry(service: string, account: string): Promise<AsyncEntry> {
+  // The native addon loads only for a vault that uses the keyring, not for every command.
+  const { AsyncEntry } = await import('@napi-rs/keyring');
   return new AsyncEntry(service, account, { linux: { store: 'secret-service' } });
 }
 
@@ -103,7 +105,7 @@ export class KeyringProtector implements KeyProtector {
     const account = `vault-key:${context.vaultId}`;
     const kek = randomBytes(32);
     try {
-      await keyringEntry(this.service, account).setPassword(kek.toString('base64'));
+      await (await keyringEntry(this.service, account)).setPassword(kek.toString('base64'));
     } catch (error) {
       throw unavailable(error, 'seal');
     }
@@ -121,7 +123,7 @@ export class KeyringProtector implements KeyProtector {
     }
     let stored: string | null;
     try {
-      stored = await keyringEntry(service, account).getPassword();
+      stored = await (await keyringEntry(service, account)).getPassword();
     } catch (error) {
       throw unavailable(error, 'unseal');
     }
