@@ -1,4 +1,4 @@
-import { headlessProtectors, readLock, lockIsLive, describeOwner, SophonError, type SophonPaths } from '../core/index.ts';
+import { headlessProtectors, readLock, lockIsLive, describeOwner, SophonError, type DerivedKey, type SophonPaths } from '../core/index.ts';
 import type { ApiResult, EventName, EventPayload } from '../api/contract.ts';
 import { openHostApi } from '../api/host.ts';
 import { hasTerminal, passphrasePrompt } from '../api/terminal-prompt.ts';
@@ -13,7 +13,7 @@ const HOLD_MS = 2 ** 31 - 1;
  * would, so every call in flight holds the process until it settles. A sign-in the CLI is
  * waiting for thus polls to its end with or without `sophon serve`.
  */
-export async function openDirectSession(paths: SophonPaths, env: NodeJS.ProcessEnv): Promise<Session> {
+export async function openDirectSession(paths: SophonPaths, env: NodeJS.ProcessEnv, ahead?: DerivedKey): Promise<Session> {
   const lock = await readLock(paths.lockFile);
   if (lock && lockIsLive(lock)) {
     throw new SophonError('OWNER_UNREACHABLE', `the vault is open in ${describeOwner(lock)} but its socket does not answer — wait for it to finish, or stop it`);
@@ -22,7 +22,7 @@ export async function openDirectSession(paths: SophonPaths, env: NodeJS.ProcessE
     home: paths.home,
     ownerName: 'sophon cli',
     scheduler: false,
-    protectors: headlessProtectors({ env, ...(hasTerminal() ? { prompt: passphrasePrompt } : {}) }),
+    protectors: headlessProtectors({ env, ...(hasTerminal() ? { prompt: passphrasePrompt } : {}), ...(ahead ? { ahead } : {}) }),
   });
   return {
     mode: 'direct',

@@ -14,6 +14,8 @@ export async function openSession(env: NodeJS.ProcessEnv = process.env): Promise
   const paths = sophonPaths(resolveHome(env));
   const remote = await connectSocket(paths.socketFile);
   if (remote) return { mode: 'owner', call: remote.call.bind(remote), close: remote.close.bind(remote) };
+  const { unsealAhead } = await import('./unseal-ahead.ts');
+  const ahead = await unsealAhead(paths, env);
   const { openDirectSession } = await import('./direct-session.ts');
-  return openDirectSession(paths, env);
+  return openDirectSession(paths, env, ahead);
 }

@@ -1,17 +1,11 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { SophonError } from '../errors.ts';
 import type { KeyProtector, SealedKey } from '../ports.ts';
 import { PASSPHRASE_MIN_LENGTH } from './passphrase-rules.ts';
+import { derivedFor, scrypt, sealedScrypt, type DerivedKey } from './scrypt-kdf.ts';
 
 /** scrypt cost used for new vaults: N=2^17, r=8, p=1 (OWASP's minimum for scrypt). */
 export const DEFAULT_SCRYPT = { N: 2 ** 17, r: 8, p: 1 } as const;
-
-function scrypt(passphrase: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
-  const options: ScryptOptions = { ...params, maxmem: 256 * params.N * params.r + 1024 * 1024 };
-  return new Promise((resolve, reject) => {
-    scryptCb(passphrase.normalize('NFC'), salt, 32, options, (error, key) => (error ? reject(error) : resolve(key)));
-  });
-}
 
 export interface PassphraseSource {
   /**
@@ -26,6 +20,8 @@ export interface PassphraseOptions {
   readonly tries?: number;
   /** Where the passphrase comes from, for the message when it is wrong. */
   readonly origin?: 'variable' | 'prompt';
+  /** A key derived ahead (while the core loaded), used when it was derived for the same passphrase and header. */
+  readonly derived?: DerivedKey;
 }
 
 /** Seals the data key with a key derived from a passphrase (scrypt + AES-256-GCM key wrap). */
@@ -65,17 +61,17 @@ export class PassphraseProtector implements KeyProtector {
   }
 
   async unseal(sealed: SealedKey, context: { vaultId: string }): Promise<Buffer> {
-    const { N, r, p, salt, iv, wrapped } = sealed as SealedKey & Record<string, unknown>;
-    if (sealed['kdf'] !== 'scrypt' || typeof N !== 'number' || typeof r !== 'number' || typeof p !== 'number' || typeof salt !== 'string' || typeof iv !== 'string' || typeof wrapped !== 'string' || N > 2 ** 22) {
+    const params = sealedScrypt(sealed);
+    if (!params) {
       throw new SophonError('VAULT_TAMPERED', 'vault.enc has damaged passphrase parameters — it was not changed; run `sophon vault restore` to go back to config/vault.enc.bak');
     }
     const tries = Math.max(1, this.options.tries ?? 1);
-    const box = Buffer.from(wrapped, 'base64');
+    const box = Buffer.from(params.wrapped, 'base64');
     for (let attempt = 1; ; attempt++) {
       const passphrase = await this.source({ confirm: false, attempt });
-      const kek = await scrypt(passphrase, Buffer.from(salt, 'base64'), { N, r, p });
+      const kek = await (derivedFor(this.options.derived, passphrase, params) ?? scrypt(passphrase, Buffer.from(params.salt, 'base64'), params));
       try {
-        const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(iv, 'base64'));
+        const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(params.iv, 'base64'));
         decipher.setAAD(Buffer.from(context.vaultId));
         decipher.setAuthTag(box.subarray(box.length - 16));
         return Buffer.concat([decipher.update(box.subarray(0, box.length - 16)), decipher.final()]);

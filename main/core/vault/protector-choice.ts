@@ -3,6 +3,7 @@ import type { KeyProtector, SealedKey } from '../ports.ts';
 import { KeyringProtector } from './keyring-protector.ts';
 import { PassphraseProtector, type PassphraseSource } from './passphrase-protector.ts';
 import { PASSPHRASE_TRIES } from './passphrase-rules.ts';
+import type { DerivedKey } from './scrypt-kdf.ts';
 import type { ProtectorResolver } from './types.ts';
 
 export interface HeadlessProtectorOptions {
@@ -11,6 +12,8 @@ export interface HeadlessProtectorOptions {
   readonly prompt?: PassphraseSource;
   readonly probeKeyring?: () => Promise<{ ok: true } | { ok: false; reason: string }>;
   readonly scrypt?: { N: number; r: number; p: number };
+  /** The passphrase already asked for (or read) and its key being derived ahead: the first attempt uses them. */
+  readonly ahead?: DerivedKey;
 }
 
 /**
@@ -25,6 +28,7 @@ export function headlessProtectors(options: HeadlessProtectorOptions): Protector
   const source: PassphraseSource = async (request) => {
     // A later attempt means the cached passphrase was wrong: ask again (only a prompt gets more than one).
     if (cached !== undefined && (request.attempt ?? 1) === 1) return cached;
+    if (options.ahead && (request.attempt ?? 1) === 1 && !request.confirm) return (cached = options.ahead.passphrase);
     if (useEnv) cached = fromEnv;
     else if (options.prompt) cached = await options.prompt(request);
     else {
@@ -32,7 +36,11 @@ export function headlessProtectors(options: HeadlessProtectorOptions): Protector
     }
     return cached;
   };
-  const passphrase = () => new PassphraseProtector(source, options.scrypt, useEnv ? { tries: 1, origin: 'variable' } : { tries: PASSPHRASE_TRIES, origin: 'prompt' });
+  const passphrase = () =>
+    new PassphraseProtector(source, options.scrypt, {
+      ...(useEnv ? { tries: 1, origin: 'variable' as const } : { tries: PASSPHRASE_TRIES, origin: 'prompt' as const }),
+      ...(options.ahead ? { derived: options.ahead } : {}),
+    });
   return {
     async forExisting(sealed: SealedKey): Promise<KeyProtector> {
       switch (sealed.kind) {
