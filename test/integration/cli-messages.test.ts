@@ -44,7 +44,7 @@ describe('sophon catalog', () => {
     expect(human.code).toBe(1);
     expect(human.stdout).toMatch(/^acme +Acme \(custom\) +other +api_key$/m);
     expect(human.stdout).toMatch(/^openrouter +OpenRouter +ai +api_key$/m);
-    expect(human.stdout).toMatch(/\nINVALID \(not loaded; fix or remove the file\):\n  .*broken\.json: .*auth.*\n$/);
+    expect(human.stdout).toMatch(/\nINVALID \(not loaded; fix or remove the file\):\n {2}.*broken\.json: .*auth.*\n$/);
     expect(human.stderr).toBe('');
     const json = JSON.parse((await runCli(['catalog', '--json'], { env })).stdout) as { services: Array<{ id: string }>; invalid: Array<{ file: string; message: string }> };
     expect(json.services.map((s) => s.id)).toContain('acme');
