@@ -5,7 +5,6 @@
 //
 // Each build goes to its own directory, named in dist/cli/build-info.json, which is replaced
 // last and atomically: a process started from an older build keeps loading its own chunks.
-import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
@@ -22,8 +21,11 @@ export const BUILD_INFO = join(CLI_DIST, 'build-info.json');
  */
 const EXTERNAL = ['@napi-rs/keyring', 'vite', 'bufferutil', 'utf-8-validate', 'undici'];
 
-/** Older builds are removed once nothing can still be running from them (a sign-in lasts 10 minutes). */
-const KEEP_OLD_BUILDS_MS = 60 * 60 * 1000;
+/**
+ * Older builds are removed once nothing started from them should still load a chunk: a
+ * command loads its code when it starts, and the longest wait (a sign-in) lasts 10 minutes.
+ */
+const KEEP_OLD_BUILDS_MS = 15 * 60 * 1000;
 
 /**
  * Our modules only declare things (no work at import), so a module nothing uses can be left
@@ -44,6 +46,7 @@ export const sideEffectFree = {
 };
 
 export async function buildCli({ quiet = true } = {}) {
+  const { build } = await import('esbuild');
   const started = Date.now();
   const id = `b-${started.toString(36)}-${randomBytes(3).toString('hex')}`;
   const outdir = join(CLI_DIST, id);
@@ -88,6 +91,12 @@ async function removeOldBuilds(current) {
 
 if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
   await mkdir(CLI_DIST, { recursive: true });
-  const { dir, info } = await buildCli({ quiet: false });
-  if (process.argv.includes('--verbose')) process.stdout.write(`built ${relative(ROOT, dir)} from ${info.inputs.length} sources in ${Date.now() - info.builtAt} ms\n`);
+  try {
+    const { dir, info } = await buildCli({ quiet: false });
+    if (process.argv.includes('--verbose')) process.stdout.write(`built ${relative(ROOT, dir)} from ${info.inputs.length} sources in ${Date.now() - info.builtAt} ms\n`);
+  } catch (error) {
+    // `npm ci --omit=dev` has no esbuild: the CLI then runs from its sources through tsx.
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('esbuild')) throw error;
+    process.stderr.write('sophon: esbuild is not installed (dev dependencies omitted?), so the CLI is not built ahead of time: it runs from its sources through tsx, more slowly\n');
+  }
 }
