@@ -4,6 +4,11 @@ import { openHostApi } from '../api/host.ts';
 import { hasTerminal, passphrasePrompt } from '../api/terminal-prompt.ts';
 import type { Session } from './session.ts';
 
+/** How a one-shot command names itself in the owner lock. */
+const ONE_SHOT_OWNER = 'sophon cli';
+/** How long a one-shot command waits for another one to finish with the vault. */
+const ONE_SHOT_WAIT_MS = 30_000;
+
 /** Longest a timer may be set for; the hold below never fires. */
 const HOLD_MS = 2 ** 31 - 1;
 
@@ -15,12 +20,18 @@ const HOLD_MS = 2 ** 31 - 1;
  */
 export async function openDirectSession(paths: SophonPaths, env: NodeJS.ProcessEnv, ahead?: DerivedKey): Promise<Session> {
   const lock = await readLock(paths.lockFile);
-  if (lock && lockIsLive(lock)) {
+  if (lock && lockIsLive(lock) && lock.owner !== ONE_SHOT_OWNER) {
     throw new SophonError('OWNER_UNREACHABLE', `the vault is open in ${describeOwner(lock)} but its socket does not answer — wait for it to finish, or stop it`);
   }
   const host = await openHostApi({
     home: paths.home,
-    ownerName: 'sophon cli',
+    ownerName: ONE_SHOT_OWNER,
+    // Commands started together (six `connect add` in a script) take turns rather than fail.
+    lockWait: {
+      waitMs: ONE_SHOT_WAIT_MS,
+      waitFor: (owner) => owner.owner === ONE_SHOT_OWNER,
+      onWait: (owner) => process.stderr.write(`sophon: waiting for another sophon command (pid ${owner.pid}) to finish with the vault…\n`),
+    },
     scheduler: false,
     protectors: headlessProtectors({ env, ...(hasTerminal() ? { prompt: passphrasePrompt } : {}), ...(ahead ? { ahead } : {}) }),
   });

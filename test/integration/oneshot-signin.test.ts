@@ -11,6 +11,7 @@ import { tempHome, type TempHome } from '../helpers/temp-home.ts';
 import { CONNECTOR_ID, writeOAuthHome } from '../helpers/oauth-fixture.ts';
 import { startGithubStandin } from '../helpers/github-standin.ts';
 import { SOPHON, shellCommand, startTerminal } from '../helpers/terminal.ts';
+import { readLock } from '../../main/core/index.ts';
 
 let server: OidcServer;
 let home: TempHome;
@@ -91,7 +92,7 @@ describe('waiting sign-ins in one-shot mode (no sophon serve)', () => {
     const list = JSON.parse((await runCli(['connect', 'list', '--json'], { env })).stdout) as Array<{ label: string }>;
     expect(list.map((c) => c.label)).not.toContain('abandoned');
     // The lock was released: the next command did not have to take over a stale one.
-    expect(existsSync(join(home.dir, 'run', 'owner.lock'))).toBe(false);
+    expect(await readLock(join(home.dir, 'run', 'owner.lock'))).toBeUndefined();
   });
 
   it('models auth login --provider github-copilot polls GitHub and checks the seat, with no owner', async () => {

@@ -2,10 +2,11 @@
 // not pass the signal on, so the server has to notice that its launcher is gone, and stop.
 import { describe, it, expect, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
+import { readLock } from '../../main/core/index.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 let home: TempHome | undefined;
@@ -57,12 +58,12 @@ describe('npx sophon serve', () => {
     npx.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const lock = join(env.SOPHON_HOME, 'run', 'owner.lock');
     await until(() => /listening on/.test(stderr), `sophon serve to listen (stderr: ${stderr})`);
-    servePid = (JSON.parse(readFileSync(lock, 'utf8')) as { pid: number }).pid;
+    servePid = (await readLock(lock))?.pid;
     expect(servePid).not.toBe(npx.pid);
 
     npx.kill('SIGTERM');
     await until(() => !alive(servePid!), 'the server to stop');
-    expect(existsSync(lock)).toBe(false);
+    expect(await readLock(lock)).toBeUndefined();
     expect(existsSync(join(env.SOPHON_HOME, 'run', 'sophon.sock'))).toBe(false);
   });
 });

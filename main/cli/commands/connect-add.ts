@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { SophonError } from '../../core/base.ts';
+import { SophonError, childEnvironment } from '../../core/base.ts';
 import type { AuthMethodView, ConnectionView, EventPayload, ServiceSummary, SignInStarted } from '../../api/contract.ts';
 import { CliExit, formatExpiry, output, unwrap, type Out } from '../output.ts';
 import { readSecret } from '../prompt.ts';
 import type { CliContext } from '../context.ts';
+import { registerConnectConfigure } from './connect-configure.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -30,7 +31,7 @@ function openBrowser(url: string): void {
   if (!/^https?:\/\//.test(url)) return;
   const [command, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
   try {
-    const child = spawn(command as string, args as string[], { stdio: 'ignore', detached: true });
+    const child = spawn(command as string, args as string[], { stdio: 'ignore', detached: true, env: childEnvironment(process.env) });
     child.on('error', () => undefined);
     child.unref();
   } catch {
@@ -195,21 +196,5 @@ export function registerConnectAdd(connect: Command, cli: CliContext): void {
       await followSignIn(cli, out, started, { browser: opts.browser, json: Boolean(opts.json) });
     });
 
-  connect
-    .command('configure <service>')
-    .description('use your own OAuth client (registered at the provider) for a service')
-    .requiredOption('--client-id <id>', 'the OAuth client id from the provider console')
-    .option('--client-secret-stdin', 'read the client secret from stdin (only for providers that insist on one)')
-    .option('--json', 'print JSON')
-    .action(async (serviceId: string, opts: { clientId: string; clientSecretStdin?: boolean; json?: boolean }) => {
-      const out = output(Boolean(opts.json));
-      let clientSecret: string | undefined;
-      if (opts.clientSecretStdin) {
-        clientSecret = (await readSecret('client secret')).trim();
-        if (!clientSecret) throw new SophonError('EMPTY_SECRET', 'no client secret on stdin — pipe it, e.g. `printf %s "$SECRET" | sophon connect configure … --client-secret-stdin`');
-      }
-      const result = unwrap(await cli.call<{ service: string; clientId: string; hasSecret: boolean }>('oauth.configure', { service: serviceId, clientId: opts.clientId, ...(clientSecret ? { clientSecret } : {}) }));
-      out.data(result);
-      out.line(`${result.service}: OAuth client ${result.clientId}${result.hasSecret ? ' (with secret, kept in the vault)' : ''} — now run \`sophon connect add ${result.service}\``);
-    });
+  registerConnectConfigure(connect, cli);
 }

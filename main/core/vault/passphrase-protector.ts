@@ -2,10 +2,9 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { SophonError } from '../errors.ts';
 import type { KeyProtector, SealedKey } from '../ports.ts';
 import { PASSPHRASE_MIN_LENGTH } from './passphrase-rules.ts';
-import { derivedFor, scrypt, sealedScrypt, type DerivedKey } from './scrypt-kdf.ts';
+import { DEFAULT_SCRYPT, MAX_MEMORY_UNITS, MAX_WORK_UNITS, derivedFor, scrypt, scryptProblem, type DerivedKey, type SealedScrypt } from './scrypt-kdf.ts';
 
-/** scrypt cost used for new vaults: N=2^17, r=8, p=1 (OWASP's minimum for scrypt). */
-export const DEFAULT_SCRYPT = { N: 2 ** 17, r: 8, p: 1 } as const;
+export { DEFAULT_SCRYPT, scryptProblem };
 
 export interface PassphraseSource {
   /**
@@ -40,6 +39,10 @@ export class PassphraseProtector implements KeyProtector {
   }
 
   async seal(dataKey: Buffer, context: { vaultId: string }): Promise<SealedKey> {
+    const { N, r, p } = this.params;
+    if (N * r > MAX_MEMORY_UNITS || N * r * p > MAX_WORK_UNITS || N < 2 ** 10 || (N & (N - 1)) !== 0) {
+      throw new SophonError('INTERNAL', `scrypt N=${N}, r=${r}, p=${p} is outside what a vault may use — this is a bug`);
+    }
     const passphrase = await this.source({ confirm: true });
     checkPassphrase(passphrase);
     const salt = randomBytes(16);
@@ -61,10 +64,11 @@ export class PassphraseProtector implements KeyProtector {
   }
 
   async unseal(sealed: SealedKey, context: { vaultId: string }): Promise<Buffer> {
-    const params = sealedScrypt(sealed);
-    if (!params) {
-      throw new SophonError('VAULT_TAMPERED', 'vault.enc has damaged passphrase parameters — it was not changed; run `sophon vault restore` to go back to config/vault.enc.bak');
+    const problem = scryptProblem(sealed);
+    if (problem !== undefined) {
+      throw new SophonError('VAULT_TAMPERED', `vault.enc's header was edited (${problem}) — nothing was derived or changed; bring the vault back with \`sophon vault restore\``);
     }
+    const params = sealed as unknown as SealedScrypt;
     const tries = Math.max(1, this.options.tries ?? 1);
     const box = Buffer.from(params.wrapped, 'base64');
     for (let attempt = 1; ; attempt++) {

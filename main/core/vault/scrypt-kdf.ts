@@ -26,10 +26,46 @@ export interface SealedScrypt extends ScryptParams {
   readonly wrapped: string;
 }
 
-/** The scrypt parameters a vault header carries, or undefined when they are damaged or out of bounds. */
+/** scrypt cost used for new vaults: N=2^17, r=8, p=1 (OWASP's minimum for scrypt). */
+export const DEFAULT_SCRYPT = { N: 2 ** 17, r: 8, p: 1 } as const;
+
+/**
+ * The most work a vault header may ask for: 4× the default in memory (128·N·r = 512 MiB)
+ * and in time (N·r·p). The header is read before anything can be checked, so an edited
+ * one must not make every open cost minutes and gigabytes.
+ */
+export const MAX_MEMORY_UNITS = 4 * DEFAULT_SCRYPT.N * DEFAULT_SCRYPT.r;
+export const MAX_WORK_UNITS = 4 * DEFAULT_SCRYPT.N * DEFAULT_SCRYPT.r * DEFAULT_SCRYPT.p;
+
+const isBase64Of = (value: unknown, bytes: number) => typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value) && Buffer.from(value, 'base64').length === bytes;
+const isIntIn = (value: unknown, min: number, max: number) => typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+
+/**
+ * Why these sealing parameters are refused before anything is derived (they are not what
+ * seal() writes, or ask for more work than Sophon ever does); undefined when they are sane.
+ * Plain checks, no schema library: the one-shot CLI runs this before the core is loaded.
+ */
+export function scryptProblem(sealed: Readonly<Record<string, unknown>>): string | undefined {
+  const { N, r, p } = sealed;
+  if (sealed['kind'] !== 'passphrase') return 'kind: not passphrase';
+  if (sealed['kdf'] !== 'scrypt') return 'kdf: not scrypt';
+  if (!isIntIn(N, 2 ** 10, 2 ** 30) || ((N as number) & ((N as number) - 1)) !== 0) return 'N: not a power of two of at least 2^10';
+  if (!isIntIn(r, 1, 32)) return 'r: not between 1 and 32';
+  if (!isIntIn(p, 1, 16)) return 'p: not between 1 and 16';
+  if (!isBase64Of(sealed['salt'], 16)) return 'salt: not 16 bytes of base64';
+  if (!isBase64Of(sealed['iv'], 12)) return 'iv: not 12 bytes of base64';
+  if (!isBase64Of(sealed['wrapped'], 48)) return 'wrapped: not 48 bytes of base64';
+  const [n, rr, pp] = [N as number, r as number, p as number];
+  if (n * rr > MAX_MEMORY_UNITS || n * rr * pp > MAX_WORK_UNITS) {
+    return `scrypt N=2^${Math.log2(n)}, r=${rr}, p=${pp} asks for more than Sophon ever writes (at most 4× N=2^17, r=8, p=1)`;
+  }
+  return undefined;
+}
+
+/** The scrypt parameters a vault header carries, or undefined when scryptProblem refuses them. */
 export function sealedScrypt(sealed: Readonly<Record<string, unknown>>): SealedScrypt | undefined {
-  const { N, r, p, salt, iv, wrapped } = sealed;
-  if (sealed['kdf'] !== 'scrypt' || typeof N !== 'number' || typeof r !== 'number' || typeof p !== 'number' || typeof salt !== 'string' || typeof iv !== 'string' || typeof wrapped !== 'string' || N > 2 ** 22) return undefined;
+  if (scryptProblem(sealed) !== undefined) return undefined;
+  const { N, r, p, salt, iv, wrapped } = sealed as unknown as SealedScrypt;
   return { N, r, p, salt, iv, wrapped };
 }
 
