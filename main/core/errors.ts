@@ -120,6 +120,7 @@ export function fileSystemError(error: unknown, path: string, doing: 'create' | 
   if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS' && code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
   const where = (error as NodeJS.ErrnoException).path ?? path;
   const remedy = doing === 'read' && code !== 'EROFS' ? 'it must be readable by you (files 0600, directories 0700, owned by you): run `sophon doctor`' : writeRemedy(doing === 'secure' ? where : dirname(where), code);
-  const what = doing === 'secure' ? `make ${where} private (mode 0700)` : `${doing} ${where}`;
+  // A write goes through a temp file beside its target: name the directory, which is what needs fixing.
+  const what = doing === 'secure' ? `make ${where} private (mode 0700)` : doing === 'write' ? `write in ${dirname(where)}` : `${doing} ${where}`;
   return new SophonError('PERMISSION_DENIED', `cannot ${what} (${code}) — ${remedy}`, { cause: error });
 }

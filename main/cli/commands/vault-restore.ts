@@ -36,6 +36,7 @@ function printPlan(out: Out, plan: RestorePlan): void {
     for (const item of plan.returns) out.line(`  - ${item}`);
   }
   if (plan.current.state !== 'missing') out.line('vault.enc is not deleted: it is kept beside it as vault.enc.replaced-<time>.');
+  out.line('The audit trail will record that the vault went back to an earlier copy (`sophon audit verify` lists it from then on).');
 }
 
 export function registerVaultRestore(vault: Command, cli: CliContext): void {
