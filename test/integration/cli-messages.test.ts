@@ -46,9 +46,10 @@ describe('sophon catalog', () => {
     expect(human.stdout).toMatch(/^openrouter +OpenRouter +ai +api_key$/m);
     expect(human.stdout).toMatch(/\nINVALID \(not loaded; fix or remove the file\):\n {2}.*broken\.json: .*auth.*\n$/);
     expect(human.stderr).toBe('');
-    const json = JSON.parse((await runCli(['catalog', '--json'], { env })).stdout) as { services: Array<{ id: string }>; invalid: Array<{ file: string; message: string }> };
-    expect(json.services.map((s) => s.id)).toContain('acme');
-    expect(json.invalid).toEqual([{ file: expect.stringMatching(/broken\.json$/), message: expect.any(String) }]);
+    const json = await runCli(['catalog', '--json'], { env });
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.stdout) as Array<{ id: string }>).map((s) => s.id)).toContain('acme');
+    expect(json.stderr).toMatch(/^sophon: .*broken\.json is not loaded: .+ — fix or remove the file\n$/);
     expect(existsSync(join(home.dir, 'config', 'vault.enc'))).toBe(false);
   });
 });
