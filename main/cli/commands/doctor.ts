@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import {
   Catalog,
   KeyringProtector,
@@ -11,7 +11,7 @@ import {
   headlessProtectors,
   loadSettings,
   lockIsLive,
-  parseVaultFile,
+  peekSealedKey,
   readLock,
   resolveHome,
   sophonPaths,
@@ -42,14 +42,11 @@ function holds(copy: VaultCopySummary): string {
   return copy.connections.length === 0 ? 'no connections' : `${plural(copy.connections.length, 'connection')} (${copy.connections.join(', ')})`;
 }
 
-/** What the vault file's header says, without any key: which protector sealed it. */
+/** What the vault file's header says, without any key: which protector sealed it (the rest may still be damaged). */
 async function sealedBy(paths: SophonPaths): Promise<{ kind?: ProtectorKind; problem?: string; missing: boolean }> {
-  try {
-    return { kind: parseVaultFile(await readFile(paths.vaultFile)).header.protector.kind, missing: false };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
-    return { problem: (error as Error).message, missing: false };
-  }
+  if (!existsSync(paths.vaultFile)) return { missing: true };
+  const kind = (await peekSealedKey(paths.vaultFile))?.['kind'];
+  return kind === 'passphrase' || kind === 'keyring' || kind === 'safe-storage' ? { kind, missing: false } : { problem: 'the header of vault.enc cannot be read', missing: false };
 }
 
 /**
@@ -166,7 +163,7 @@ export function registerDoctor(program: Command, cli: CliContext): void {
         checks.push({ name: 'protector', status: weak ? 'FAIL' : 'ok', detail: `${health.protectorDescription}${weak ? ' — WEAK: anyone who can read your files can read the vault; start a keyring (gnome-keyring, KWallet) before the desktop app' : ''}` });
       } else {
         if (!live) checks.push(...(await vaultChecks(cli, paths, keyring.ok)));
-        checks.push(sealed.problem ? { name: 'protector', status: 'info', detail: 'unknown: the header of vault.enc, which names it, is damaged' } : protectorLine(sealed.kind, cli.env, keyring.ok));
+        checks.push(sealed.problem ? { name: 'protector', status: 'info', detail: 'unknown: the header of vault.enc, which names it, cannot be read' } : protectorLine(sealed.kind, cli.env, keyring.ok));
       }
       const needsKeyring = sealed.kind === 'keyring' || health?.protector === 'keyring';
       checks.push(

@@ -19,10 +19,8 @@ function printPlan(out: Out, plan: RestorePlan): void {
   out.line(describeCopy(plan.current));
   out.line(describeCopy(plan.backup));
   if (plan.current.state === 'intact') out.line('The current vault is intact: restoring is only needed to undo its last change.');
-  if (plan.lost.length > 0) {
-    out.line('Restoring the backup loses:');
-    for (const item of plan.lost) out.line(`  - ${item}`);
-  }
+  if (plan.lost.length > 0 || plan.unknownLoss) out.line('Restoring the backup loses:');
+  for (const item of plan.lost) out.line(`  - ${item}`);
   if (plan.unknownLoss) {
     out.line(
       plan.current.segments > 0
