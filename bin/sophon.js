@@ -45,14 +45,16 @@ async function load() {
     builder = undefined;
   }
   if (builder) {
-    let dir;
     try {
-      ({ dir } = await builder.buildCli());
+      const { dir } = await builder.buildCli();
+      return import(pathToFileURL(`${dir}/${entry}.js`).href);
     } catch (error) {
-      process.stderr.write(`sophon: building the CLI from main/ failed (${String(error?.message ?? error).split('\n')[0]}) — fix the error above, or run \`npm run build:cli\` to see it again\n`);
-      process.exit(1);
+      // No esbuild (dependencies installed without dev ones): run the sources instead.
+      if (!(error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('esbuild'))) {
+        process.stderr.write(`sophon: building the CLI from main/ failed (${String(error?.message ?? error).split('\n')[0]}) — fix the error above, or run \`npm run build:cli\` to see it again\n`);
+        process.exit(1);
+      }
     }
-    return import(pathToFileURL(`${dir}/${entry}.js`).href);
   }
   try {
     const { register } = await import('tsx/esm/api');
