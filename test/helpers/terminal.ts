@@ -33,6 +33,8 @@ export interface Terminal {
   press(...keys: string[]): Promise<void>;
   /** Waits until the screen matches; returns the screen. Fails with the screen when it does not in time. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Waits for a prompt, then types the answer and Enter, as a person does. */
+  answer(prompt: RegExp, text: string): Promise<void>;
   /** Waits for the command to end; its exit status. */
   exitCode(timeoutMs?: number): Promise<number>;
   dispose(): Promise<void>;
@@ -69,7 +71,7 @@ export async function startTerminal(command: string, options: TerminalOptions): 
     return text.endsWith('\n') ? Number(text.trim()) : undefined;
   };
   let disposed = false;
-  return {
+  const terminal: Terminal = {
     screen,
     async type(text) {
       await tmux('send-keys', '-t', 'test', '-l', text);
@@ -85,6 +87,11 @@ export async function startTerminal(command: string, options: TerminalOptions): 
         if (Date.now() > deadline) throw new Error(`the terminal never showed ${pattern}; it shows:\n${now}`);
         await new Promise((r) => setTimeout(r, 100));
       }
+    },
+    async answer(prompt, text) {
+      await terminal.waitFor(prompt);
+      await terminal.type(text);
+      await terminal.press('Enter');
     },
     async exitCode(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
@@ -102,4 +109,5 @@ export async function startTerminal(command: string, options: TerminalOptions): 
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return terminal;
 }

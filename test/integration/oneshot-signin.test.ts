@@ -122,12 +122,8 @@ describe('waiting sign-ins in one-shot mode (no sophon serve)', () => {
     await writeOAuthHome(fresh.dir, server);
     const terminal = await startTerminal(shellCommand(process.execPath, SOPHON, 'connect', 'add', CONNECTOR_ID, '--device', '--no-browser'), { env: { SOPHON_HOME: fresh.dir } });
     try {
-      await terminal.waitFor(/New vault passphrase:$/);
-      await terminal.type('terminal passphrase');
-      await terminal.press('Enter');
-      await terminal.waitFor(/Repeat passphrase:$/);
-      await terminal.type('terminal passphrase');
-      await terminal.press('Enter');
+      await terminal.answer(/New vault passphrase:$/, 'terminal passphrase');
+      await terminal.answer(/Repeat passphrase:$/, 'terminal passphrase');
       const screen = await terminal.waitFor(/enter the code:\n\n\s+(\S+)\n/);
       const verificationUri = /open (\S+) and enter the code/.exec(screen)?.[1];
       const userCode = /enter the code:\n\n\s+(\S+)\n/.exec(screen)?.[1];

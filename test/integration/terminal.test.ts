@@ -1,29 +1,23 @@
 // The CLI in a real terminal (tmux), as a person runs it: no SOPHON_VAULT_PASSPHRASE, no
 // owner running, prompts read from the keyboard.
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../helpers/run-cli.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
+import { disposeAfterEach } from '../helpers/cleanup.ts';
 import { SOPHON, shellCommand, startTerminal, type Terminal } from '../helpers/terminal.ts';
 
 const PASSPHRASE = 'correct horse battery';
 const KEY_A = 'sk-or-v1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const KEY_B = 'sk-or-v1-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
 
-let home: TempHome | undefined;
-let terminal: Terminal | undefined;
-
-afterEach(async () => {
-  await terminal?.dispose();
-  await home?.dispose();
-  terminal = home = undefined;
-});
+const disposeLater = disposeAfterEach();
+let home: TempHome;
 
 /** `sophon …` in a terminal whose only Sophon variable is SOPHON_HOME. */
 async function sophonIn(dir: string, commandLine: string): Promise<Terminal> {
-  terminal = await startTerminal(commandLine, { env: { SOPHON_HOME: dir } });
-  return terminal;
+  return disposeLater(await startTerminal(commandLine, { env: { SOPHON_HOME: dir } }));
 }
 
 const sophon = (...args: string[]) => shellCommand(process.execPath, SOPHON, ...args);
@@ -37,22 +31,16 @@ async function listWithVariable(dir: string): Promise<Array<{ label: string }>> 
 /** A vault with one connection, made the way the README says, in a terminal. */
 async function firstConnection(dir: string): Promise<void> {
   const t = await sophonIn(dir, sophon('connect', 'add', 'openrouter'));
-  await t.waitFor(/New vault passphrase:$/);
-  await t.type(PASSPHRASE);
-  await t.press('Enter');
-  await t.waitFor(/Repeat passphrase:$/);
-  await t.type(PASSPHRASE);
-  await t.press('Enter');
-  await t.waitFor(/OpenRouter API key:$/);
-  await t.type(KEY_A);
-  await t.press('Enter');
+  await t.answer(/New vault passphrase:$/, PASSPHRASE);
+  await t.answer(/Repeat passphrase:$/, PASSPHRASE);
+  await t.answer(/OpenRouter API key:$/, KEY_A);
   expect(await t.exitCode()).toBe(0);
   await t.dispose();
 }
 
 describe('the CLI in a real terminal, with no variable and no owner', () => {
   it('shows each prompt, hides what is typed, and creates the vault with the first connection', async () => {
-    home = await tempHome();
+    home = disposeLater(await tempHome());
     const t = await sophonIn(home.dir, sophon('connect', 'add', 'openrouter'));
     // The prompt stays on screen while the command waits (it used to be erased at once).
     await t.waitFor(/New vault passphrase:$/);
@@ -61,9 +49,7 @@ describe('the CLI in a real terminal, with no variable and no owner', () => {
     await t.type(PASSPHRASE);
     expect(await t.screen()).not.toContain('horse');
     await t.press('Enter');
-    await t.waitFor(/Repeat passphrase:$/);
-    await t.type(PASSPHRASE);
-    await t.press('Enter');
+    await t.answer(/Repeat passphrase:$/, PASSPHRASE);
     await t.waitFor(/OpenRouter API key:$/);
     await t.type(KEY_A);
     expect(await t.screen()).not.toContain('sk-or-v1');
@@ -76,40 +62,24 @@ describe('the CLI in a real terminal, with no variable and no owner', () => {
   });
 
   it('asks again when the new passphrases differ or are too short', async () => {
-    home = await tempHome();
+    home = disposeLater(await tempHome());
     const t = await sophonIn(home.dir, sophon('connect', 'add', 'openrouter'));
-    await t.waitFor(/New vault passphrase:$/);
-    await t.type('short');
-    await t.press('Enter');
-    await t.waitFor(/shorter than 8 characters — try again \(2 of 3\)\.\nNew vault passphrase:$/);
-    await t.type(PASSPHRASE);
-    await t.press('Enter');
-    await t.waitFor(/Repeat passphrase:$/);
-    await t.type('something else');
-    await t.press('Enter');
-    await t.waitFor(/The two passphrases differ — try again \(3 of 3\)\.\nNew vault passphrase:$/);
-    await t.type(PASSPHRASE);
-    await t.press('Enter');
-    await t.waitFor(/Repeat passphrase:$/);
-    await t.type(PASSPHRASE);
-    await t.press('Enter');
-    await t.waitFor(/OpenRouter API key:$/);
-    await t.type(KEY_A);
-    await t.press('Enter');
+    await t.answer(/New vault passphrase:$/, 'short');
+    await t.answer(/shorter than 8 characters — try again \(2 of 3\)\.\nNew vault passphrase:$/, PASSPHRASE);
+    await t.answer(/Repeat passphrase:$/, 'something else');
+    await t.answer(/The two passphrases differ — try again \(3 of 3\)\.\nNew vault passphrase:$/, PASSPHRASE);
+    await t.answer(/Repeat passphrase:$/, PASSPHRASE);
+    await t.answer(/OpenRouter API key:$/, KEY_A);
     expect(await t.exitCode()).toBe(0);
     expect(await listWithVariable(home.dir)).toHaveLength(1);
   });
 
   it('with the key piped on stdin, asks the passphrase on the terminal and lets a wrong one be typed again', async () => {
-    home = await tempHome();
+    home = disposeLater(await tempHome());
     await firstConnection(home.dir);
     const t = await sophonIn(home.dir, `printf %s ${KEY_B} | ${sophon('connect', 'add', 'openrouter', '--label', 'b')}`);
-    await t.waitFor(/Vault passphrase:$/);
-    await t.type('not the passphrase');
-    await t.press('Enter');
-    await t.waitFor(/does not open the vault — try again \(2 of 3\)\.\nVault passphrase:$/);
-    await t.type(PASSPHRASE);
-    await t.press('Enter');
+    await t.answer(/Vault passphrase:$/, 'not the passphrase');
+    await t.answer(/does not open the vault — try again \(2 of 3\)\.\nVault passphrase:$/, PASSPHRASE);
     const done = await t.waitFor(/connected openrouter as "b"/);
     expect(await t.exitCode()).toBe(0);
     expect(done).not.toContain(KEY_B);
@@ -117,7 +87,7 @@ describe('the CLI in a real terminal, with no variable and no owner', () => {
   });
 
   it('gives up after three wrong passphrases, changing nothing', async () => {
-    home = await tempHome();
+    home = disposeLater(await tempHome());
     await firstConnection(home.dir);
     const before = await readFile(join(home.dir, 'config', 'vault.enc'));
     const t = await sophonIn(home.dir, sophon('connect', 'list'));
@@ -133,7 +103,7 @@ describe('the CLI in a real terminal, with no variable and no owner', () => {
   });
 
   it('Ctrl-C at a prompt cancels cleanly', async () => {
-    home = await tempHome();
+    home = disposeLater(await tempHome());
     await firstConnection(home.dir);
     const t = await sophonIn(home.dir, sophon('connect', 'list'));
     await t.waitFor(/Vault passphrase:$/);

@@ -1,23 +1,19 @@
 // A damaged vault: doctor says FAIL and names the fix; `sophon vault restore` says what the
 // backup holds and what would be lost, asks, and brings the backup back without deleting anything.
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, startCli } from '../helpers/run-cli.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
+import { disposeAfterEach } from '../helpers/cleanup.ts';
 import { breakIndexMac, breakLastSegment } from '../helpers/vault-damage.ts';
 import { SOPHON, shellCommand, startTerminal, type Terminal } from '../helpers/terminal.ts';
 
 const PASSPHRASE = 'restore test passphrase';
+const disposeLater = disposeAfterEach();
 let home: TempHome | undefined;
 let terminal: Terminal | undefined;
-
-afterEach(async () => {
-  await terminal?.dispose();
-  await home?.dispose();
-  terminal = home = undefined;
-});
 
 /**
  * A vault holding openrouter:a and openrouter:b, whose backup is the copy from before b was
@@ -26,7 +22,7 @@ afterEach(async () => {
  * write behind. Here it is set to an older copy, to see what a restore then says.)
  */
 async function twoConnections(): Promise<{ env: NodeJS.ProcessEnv; vault: string }> {
-  home = await tempHome();
+  home = disposeLater(await tempHome());
   const env = { SOPHON_HOME: home.dir, SOPHON_VAULT_PASSPHRASE: PASSPHRASE, HOME: home.dir };
   const vault = join(home.dir, 'config', 'vault.enc');
   const add = (label: string) => runCli(['connect', 'add', 'openrouter', '--label', label], { env, input: `sk-or-v1-${label.repeat(32)}` });
@@ -121,7 +117,7 @@ describe('a damaged vault, piped (scripts)', () => {
   });
 
   it('has nothing to restore from without a backup', async () => {
-    home = await tempHome();
+    home = disposeLater(await tempHome());
     const env = { SOPHON_HOME: home.dir, SOPHON_VAULT_PASSPHRASE: PASSPHRASE };
     const restore = await runCli(['vault', 'restore', '--yes'], { env });
     expect(restore.code).toBe(1);
@@ -136,10 +132,8 @@ describe('a damaged vault, in a terminal with no variable', () => {
     const damaged = await breakIndexMac(vault);
     const sophon = (...args: string[]) => shellCommand(process.execPath, SOPHON, ...args);
 
-    terminal = await startTerminal(sophon('doctor'), { env: { SOPHON_HOME: home!.dir } });
-    await terminal.waitFor(/Vault passphrase, to check vault\.enc \(Enter skips\):$/);
-    await terminal.type(PASSPHRASE);
-    await terminal.press('Enter');
+    terminal = disposeLater(await startTerminal(sophon('doctor'), { env: { SOPHON_HOME: home!.dir } }));
+    await terminal.answer(/Vault passphrase, to check vault\.enc \(Enter skips\):$/, PASSPHRASE);
     expect(await terminal.exitCode()).toBe(1);
     const report = await terminal.screen();
     expect(report).toMatch(/^Vault passphrase, to check vault\.enc \(Enter skips\):\nok {4}home/);
@@ -147,25 +141,17 @@ describe('a damaged vault, in a terminal with no variable', () => {
     expect(report).not.toContain(PASSPHRASE);
     await terminal.dispose();
 
-    terminal = await startTerminal(sophon('vault', 'restore'), { env: { SOPHON_HOME: home!.dir } });
-    await terminal.waitFor(/Vault passphrase:$/);
-    await terminal.type(PASSPHRASE);
-    await terminal.press('Enter');
-    await terminal.waitFor(/connection openrouter:b \(added since the backup\)[\s\S]*Replace vault\.enc with the backup\? \[y\/N\]$/);
-    await terminal.type('n');
-    await terminal.press('Enter');
+    terminal = disposeLater(await startTerminal(sophon('vault', 'restore'), { env: { SOPHON_HOME: home!.dir } }));
+    await terminal.answer(/Vault passphrase:$/, PASSPHRASE);
+    await terminal.answer(/connection openrouter:b \(added since the backup\)[\s\S]*Replace vault\.enc with the backup\? \[y\/N\]$/, 'n');
     await terminal.waitFor(/sophon: nothing was changed/);
     expect(await terminal.exitCode()).toBe(1);
     expect(await readFile(vault)).toEqual(damaged);
     await terminal.dispose();
 
-    terminal = await startTerminal(sophon('vault', 'restore'), { env: { SOPHON_HOME: home!.dir } });
-    await terminal.waitFor(/Vault passphrase:$/);
-    await terminal.type(PASSPHRASE);
-    await terminal.press('Enter');
-    await terminal.waitFor(/\[y\/N\]$/);
-    await terminal.type('y');
-    await terminal.press('Enter');
+    terminal = disposeLater(await startTerminal(sophon('vault', 'restore'), { env: { SOPHON_HOME: home!.dir } }));
+    await terminal.answer(/Vault passphrase:$/, PASSPHRASE);
+    await terminal.answer(/\[y\/N\]$/, 'y');
     await terminal.waitFor(/restored vault\.enc from the backup: it opens and holds 1 connection/);
     expect(await terminal.exitCode()).toBe(0);
   });

@@ -65,6 +65,14 @@ interface SignInFlags {
 
 /** Follows a started sign-in to its end: prints the URL or code, opens the browser, accepts a pasted URL. */
 export async function followSignIn(cli: CliContext, out: Out, started: SignInStarted, flags: SignInFlags): Promise<ConnectionView> {
+  // Ctrl-C withdraws the sign-in (the owner, or this process's own core, stops polling or listening).
+  // Set before anything is shown: the code on screen invites it at once.
+  let interrupted = false;
+  const onInterrupt = () => {
+    interrupted = true;
+    void cli.call('signin.cancel', { attemptId: started.attemptId });
+  };
+  process.once('SIGINT', onInterrupt);
   const step = (value: Record<string, unknown>) => out.data(value);
   if (started.kind === 'browser') {
     step({ step: 'authorize', attemptId: started.attemptId, url: started.authorizationUrl, redirect: started.redirect, expiresAt: started.expiresAt });
@@ -92,13 +100,6 @@ export async function followSignIn(cli: CliContext, out: Out, started: SignInSta
       );
     });
   }
-  // Ctrl-C withdraws the sign-in (the owner, or this process's own core, stops polling or listening).
-  let interrupted = false;
-  const onInterrupt = () => {
-    interrupted = true;
-    void cli.call('signin.cancel', { attemptId: started.attemptId });
-  };
-  process.once('SIGINT', onInterrupt);
   try {
     const result = await cli.call<ConnectionView>('signin.wait', { attemptId: started.attemptId }, (event, payload) => {
       if (event !== 'signin.changed') return;
