@@ -1,4 +1,5 @@
-import { Broker, openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
+import { Broker, ToolRegistry, brokerTools, openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
+import { agentHandlers } from './handlers/agents.ts';
 import { Dispatcher } from './dispatch.ts';
 import { foundationHandlers } from './handlers/foundation.ts';
 import { brokerHandlers } from './handlers/broker.ts';
@@ -10,6 +11,11 @@ export interface HostApi {
   readonly dispatcher: Dispatcher;
   /** Skills and broker tokens; the host starts the proxy with `startBroker(core, { broker })`. */
   readonly broker: Broker;
+  /**
+   * The tools of `sophon mcp`, run here in the owner. Another module adds its own with
+   * `tools.register(...)` in this composition (mail tools need credentials only the owner holds).
+   */
+  readonly tools: ToolRegistry;
   dispose(): Promise<void>;
 }
 
@@ -30,7 +36,10 @@ export async function openHostApi(options: CoreOptions): Promise<HostApi> {
     });
     dispatcher.register(oauthHandlers(core, dispatcher));
     dispatcher.register(providerHandlers(core));
-    return { core, dispatcher, broker, dispose: () => core.dispose() };
+    const tools = new ToolRegistry(broker);
+    tools.register(...brokerTools(broker));
+    dispatcher.register(agentHandlers(broker, tools));
+    return { core, dispatcher, broker, tools, dispose: () => core.dispose() };
   } catch (error) {
     await core.dispose();
     throw error;

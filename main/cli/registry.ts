@@ -42,6 +42,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'skills', summary: 'skill manifests: which connections an agent skill may use through the broker', load: async () => (await import('./commands/skills.ts')).registerSkills },
   { name: 'broker', summary: 'broker tokens: short-lived, per-skill access to connections through the local proxy', load: async () => (await import('./commands/broker.ts')).registerBroker },
   { name: 'models', summary: 'model providers: subscriptions (Claude, ChatGPT/Codex, Copilot) and API keys, as auth profiles', load: async () => (await import('./commands/models.ts')).registerModels },
+  { name: 'mcp', summary: 'an MCP server on stdin/stdout for agents (Claude Code, Codex, any MCP client): your connections through the broker, for one skill', load: async () => (await import('./commands/mcp.ts')).registerMcp },
+  { name: 'run', summary: 'run a program unmodified with broker tokens where its SDKs look for keys; exits with its status', load: async () => (await import('./commands/run.ts')).registerRun },
 ];
 
 /** The first word of argv that is not an option: the command asked for. */

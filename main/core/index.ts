@@ -20,12 +20,14 @@ export { headlessProtectors, type HeadlessProtectorOptions } from './vault/prote
 export { OwnerLock, readLock, lockIsLive, describeOwner, type LockInfo, type AcquireOptions } from './vault/owner-lock.ts';
 export { parseVaultFile } from './vault/format.ts';
 export { prepareVaultRestore, checkVaultFiles, type VaultRestore, type RestorePlan, type VaultCopySummary } from './vault-recovery.ts';
-export { Broker, brokerStatusFor, type MintInput, type MintContext, type MintedToken, type BrokerStatus, type BrokerChange } from './broker/broker.ts';
+export { Broker, brokerStatusFor, toolBaseName, type GrantedConnection, type MintInput, type MintContext, type MintedToken, type BrokerStatus, type BrokerChange } from './broker/broker.ts';
 export { startBroker, tokenView, MintRequest, RevokeRequest, type StartBrokerOptions, type BrokerServer } from './broker/proxy-server.ts';
 export { BrokerSettings, brokerSettings } from './broker/broker-settings.ts';
 export { SkillManifest, Grant, CredentialGrant, grantOf, grantHash, grantExcess, describeGrant, pathAllowed } from './broker/skill-manifest.ts';
 export { SkillRegistry, SkillApproval, parseSkillManifest, approvalKey, type SkillRecord, type SkillStatus } from './broker/skill-registry.ts';
-export { tokenId, BROKER_TOKEN_PREFIX, type TokenRecord } from './broker/token-store.ts';
+export { tokenId, BROKER_TOKEN_PREFIX, isBrokerTokenShape, type TokenRecord, type TokenConnection } from './broker/token-store.ts';
+export { findToken, tokenPlaces, type TokenPlaces } from './broker/proxy-token.ts';
+export { ProfileRouter, type ProfileChoice } from './broker/profile-route.ts';
 export { RUNTIME_KEY_FILE, BROKER_INFO_FILE } from './broker/runtime-key.ts';
 export { OAuthServers, oauthClientKey, type OAuthClientConfig } from './auth/oauth-server.ts';
 export { SignInManager, DEEP_LINK_REDIRECT, ATTEMPT_TTL_MS, type SignInRequest, type SignInStarted, type SignInEvent, type SignInStatus } from './auth/signin-manager.ts';
@@ -40,3 +42,9 @@ export { TERMS_NOTICE, checkProfiles, type Profile, type ProfileSource, type Pro
 export { nodeProviderEnvironment, type ProviderEnvironment, type CommandResult } from './providers/environment.ts';
 export { CLAUDE_CODE_ONLY } from './providers/anthropic.ts';
 export type { CliName } from './providers/cli-credentials.ts';
+export { ToolRegistry, type AgentTool, type ToolContext, type ToolResult, type ToolDescriptor, type ToolAnnotations, type ToolCall } from './agents/tool-registry.ts';
+export { toolError, type ErrorFacts } from './agents/tool-errors.ts';
+export { brokerTools } from './agents/broker-tools.ts';
+export { resolveRef, refName, type RefTarget } from './agents/connection-ref.ts';
+export { ProxyClient, type BrokerRequest, type BrokerResponse } from './agents/proxy-client.ts';
+export { runEnvironment, BROKER_URL_VAR, BROKER_TOKEN_VAR, type RunEnvironment } from './agents/run-env.ts';

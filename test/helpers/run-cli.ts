@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/sophon.js', import.meta.url));
@@ -63,37 +63,3 @@ export function startCli(args: readonly string[], options: { env: NodeJS.Process
   };
 }
 
-/** A running `sophon … --json` whose stdout JSON lines (one per step) can be awaited by their `step`. */
-export function startSteps(args: readonly string[], options: { env: NodeJS.ProcessEnv }) {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...options.env } });
-  const lines: Array<Record<string, unknown>> = [];
-  const waiters: Array<() => void> = [];
-  let stderr = '';
-  let buffer = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    buffer += d;
-    let i: number;
-    while ((i = buffer.indexOf('\n')) >= 0) {
-      lines.push(JSON.parse(buffer.slice(0, i)) as Record<string, unknown>);
-      buffer = buffer.slice(i + 1);
-      waiters.splice(0).forEach((w) => w());
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exit = new Promise<number>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : -1))));
-  child.on('close', () => waiters.splice(0).forEach((w) => w()));
-  return {
-    child,
-    exit,
-    stderr: () => stderr,
-    lines: () => [...lines],
-    async step(name: string): Promise<Record<string, unknown>> {
-      for (;;) {
-        const found = lines.find((l) => l['step'] === name);
-        if (found) return found;
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sophon exited before step ${name}: ${stderr}`);
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-    },
-  };
-}

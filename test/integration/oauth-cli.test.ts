@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { runCli, startCli, startSteps } from '../helpers/run-cli.ts';
+import { runCli, startCli } from '../helpers/run-cli.ts';
+import { eventually, interactive as interactiveIn } from '../helpers/cli-steps.ts';
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.ts';
 import { completeAuthorization, approveDeviceCode } from '../helpers/oidc-user-agent.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
@@ -24,21 +25,12 @@ afterAll(async () => {
   await home?.dispose();
 });
 
-const interactive = (args: string[]) => startSteps(args, { env });
+const interactive = (args: string[]) => interactiveIn(args, env);
 
 async function status(ref: string): Promise<{ state: string; lastRefreshAt?: string; authMethod: string }> {
   const result = await runCli(['connect', 'status', ref, '--json'], { env });
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as { state: string; lastRefreshAt?: string; authMethod: string };
-}
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 80; i++) {
-    const value = await probe();
-    if (ok(value)) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('a custom connector from the CLI, against a standards-compliant server, through sophon serve', () => {

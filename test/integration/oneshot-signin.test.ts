@@ -4,7 +4,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli, startSteps } from '../helpers/run-cli.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { interactive } from '../helpers/cli-steps.ts';
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.ts';
 import { approveDeviceCode, completeAuthorization } from '../helpers/oidc-user-agent.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
@@ -38,7 +39,7 @@ async function connection(id: string): Promise<{ state: string; authMethod: stri
 
 describe('waiting sign-ins in one-shot mode (no sophon serve)', () => {
   it('connect add --device polls the token endpoint until the code is approved', async () => {
-    const add = startSteps(['connect', 'add', CONNECTOR_ID, '--device', '--label', 'tv', '--no-browser', '--json'], { env });
+    const add = interactive(['connect', 'add', CONNECTOR_ID, '--device', '--label', 'tv', '--no-browser', '--json'], env);
     const device = await add.step('device_code');
     expect(existsSync(socket())).toBe(false);
     // A person takes a while to find the code on another device: the CLI keeps polling meanwhile.
@@ -53,7 +54,7 @@ describe('waiting sign-ins in one-shot mode (no sophon serve)', () => {
 
   it('connect reauth (device) waits for the new consent too', async () => {
     const id = 'oidc-test:tv';
-    const reauth = startSteps(['connect', 'reauth', id, '--device', '--no-browser', '--json'], { env });
+    const reauth = interactive(['connect', 'reauth', id, '--device', '--no-browser', '--json'], env);
     const device = await reauth.step('device_code');
     await approveDeviceCode(String(device['verificationUri']), String(device['userCode']));
     await reauth.step('completed');
@@ -62,7 +63,7 @@ describe('waiting sign-ins in one-shot mode (no sophon serve)', () => {
   });
 
   it('connect add in the browser keeps its loopback listener open until the redirect arrives', async () => {
-    const add = startSteps(['connect', 'add', CONNECTOR_ID, '--label', 'web', '--no-browser', '--json'], { env });
+    const add = interactive(['connect', 'add', CONNECTOR_ID, '--label', 'web', '--no-browser', '--json'], env);
     const authorize = await add.step('authorize');
     await new Promise((r) => setTimeout(r, 1000));
     expect(add.child.exitCode).toBeNull();
@@ -74,7 +75,7 @@ describe('waiting sign-ins in one-shot mode (no sophon serve)', () => {
   });
 
   it('connect reauth takes the address pasted back (the browser on another machine)', async () => {
-    const reauth = startSteps(['connect', 'reauth', 'oidc-test:web', '--no-browser', '--json'], { env });
+    const reauth = interactive(['connect', 'reauth', 'oidc-test:web', '--no-browser', '--json'], env);
     const authorize = await reauth.step('authorize');
     const pasted = await completeAuthorization(String(authorize['url']));
     reauth.child.stdin.write(`${pasted}\n`);
@@ -84,7 +85,7 @@ describe('waiting sign-ins in one-shot mode (no sophon serve)', () => {
   });
 
   it('Ctrl-C while waiting withdraws the sign-in and stores nothing', async () => {
-    const add = startSteps(['connect', 'add', CONNECTOR_ID, '--device', '--label', 'abandoned', '--no-browser', '--json'], { env });
+    const add = interactive(['connect', 'add', CONNECTOR_ID, '--device', '--label', 'abandoned', '--no-browser', '--json'], env);
     await add.step('device_code');
     add.child.kill('SIGINT');
     expect(await add.exit).toBe(130);
@@ -105,7 +106,7 @@ describe('waiting sign-ins in one-shot mode (no sophon serve)', () => {
         JSON.stringify({ Sophon: { Services: { 'github-copilot': { deviceAuthorizationEndpoint: `${standin.url}/login/device/code`, tokenEndpoint: `${standin.url}/login/oauth/access_token`, githubApiUrl: standin.url } } } }),
       );
       const copilotEnv = { SOPHON_HOME: copilotHome.dir, SOPHON_VAULT_PASSPHRASE: 'one-shot passphrase', HOME: copilotHome.dir };
-      const login = startSteps(['models', 'auth', 'login', '--provider', 'github-copilot', '--no-browser', '--json'], { env: copilotEnv });
+      const login = interactive(['models', 'auth', 'login', '--provider', 'github-copilot', '--no-browser', '--json'], copilotEnv);
       expect((await login.step('device_code'))['userCode']).toBe('WDJB-MJHT');
       await login.step('completed');
       expect(await login.step('copilot')).toMatchObject({ ok: true });

@@ -43,6 +43,10 @@ const BAD: Readonly<Record<RequestName, readonly [unknown, string]>> = {
   'broker.mint': [{ skill: 'mail', tool: 'read', ttlSeconds: 0 }, 'ttlSeconds'],
   'broker.revoke': [{ all: false }, '(input)'],
   'broker.status': [{ bogus: 1 }, '(input)'],
+  'broker.renew': [{ id: '' }, 'id'],
+  'agents.tools': [{ skill: '' }, 'skill'],
+  'agents.call': [{ skill: 'mail', tool: 'http_request', callId: '' }, 'callId'],
+  'agents.run': [{ skill: 'mail', tool: 'node', agent: 'x'.repeat(65) }, 'agent'],
 };
 
 /** Field names that would mean a secret is leaving the host. */
@@ -51,7 +55,8 @@ const SECRETISH = /secret|token|password|passphrase|refresh|apikey|api_key|^key$
 const ALLOWED = new Set(['hasSecret', 'passwordLabel', 'lastRefreshAt', 'authorizationUrl', 'refreshable']);
 // The one outward secret by design: a minted broker token (minutes-lived, one skill and tool
 // call; handed to agent runtimes, and refused to the window by the handler).
-const ALLOWED_PATHS = new Set(['broker.mint → token']);
+// `sophon run` gets the same for its child (and its variables, which carry that token).
+const ALLOWED_PATHS = new Set(['broker.mint → token', 'agents.run → token', 'agents.run → token.token']);
 
 function fieldNames(schema: z.ZodType, path: string, out: string[]): void {
   if (schema instanceof z.ZodObject) {
