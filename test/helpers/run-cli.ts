@@ -26,6 +26,8 @@ export function runCli(args: readonly string[], options: { env: NodeJS.ProcessEn
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
     });
+    // The CLI may stop reading early (a piped secret far too long): the rest is not written, like `cat` getting EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }
