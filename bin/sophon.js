@@ -4,7 +4,8 @@
 // well under a second), so the code that runs is always the code in main/. Where it cannot
 // build (no esbuild), it runs the sources through tsx, as slowly as before.
 import { readFileSync, statSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import module from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 19)) {
@@ -13,6 +14,14 @@ if (major < 20 || (major === 20 && minor < 19)) {
 }
 
 const root = new URL('../', import.meta.url);
+
+// Node 22.1+ keeps V8's compiled code on disk between runs (most of a one-shot command's start
+// is compiling the core); on Node 20 this is not there and nothing happens.
+try {
+  module.enableCompileCache?.(fileURLToPath(new URL('dist/cli/.compile-cache', root)));
+} catch {
+  // a read-only checkout: compile every time
+}
 const argv = process.argv.slice(2);
 // The headless host is its own entry: the CLI never imports it (see architecture.md).
 const entry = argv[0] === 'serve' ? 'serve' : 'cli';
