@@ -3,7 +3,7 @@ import { BIN } from './run-cli.ts';
 
 /** A running `sophon … --json` whose stdout JSON lines (one per step) can be awaited one by one. */
 export function interactive(args: readonly string[], env: NodeJS.ProcessEnv) {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...env } });
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...env }, detached: true });
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
   let stderr = '';

@@ -9,10 +9,14 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `sophon …` as a real process; stdin is piped (never a TTY). */
+/**
+ * Runs `sophon …` as a real process, as CI or a service would: stdin piped (never a TTY) and,
+ * being detached (a session of its own), no controlling terminal either, even when the tests
+ * themselves run in one. Prompts are tested in test/helpers/terminal.ts.
+ */
 export function runCli(args: readonly string[], options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...options.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -34,7 +38,7 @@ export function runCli(args: readonly string[], options: { env: NodeJS.ProcessEn
 
 /** Starts a long-running `sophon …` (e.g. serve) and resolves once `ready` appears on stderr. */
 export function startCli(args: readonly string[], options: { env: NodeJS.ProcessEnv; ready: RegExp; timeoutMs?: number }) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...options.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
