@@ -136,7 +136,7 @@ async function readCopy(file: string, protectors: ProtectorResolver, keyCache: M
     summary: {
       ...base,
       state: intact ? 'intact' : 'damaged',
-      ...(intact ? {} : { problem: unreadable > 0 ? `${unreadable} of ${parsed.header.segments} segments ${unreadable === 1 ? "does" : "do"} not decrypt` : 'its index does not match its contents (a segment was replaced or rolled back)' }),
+      ...(intact ? {} : { problem: unreadable > 0 ? `${unreadable} of ${parsed.header.segments} segments ${unreadable === 1 ? 'does' : 'do'} not decrypt` : 'its index does not match its contents (a segment was replaced or rolled back)' }),
       segments: parsed.header.segments,
       unreadableSegments: unreadable,
       connections: [...names.values()].sort(),

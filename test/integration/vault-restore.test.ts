@@ -86,7 +86,7 @@ describe('a damaged vault, piped (scripts)', () => {
     await breakLastSegment(vault);
     const doctor = await runCli(['doctor'], { env });
     expect(doctor.code).toBe(1);
-    expect(failLines(doctor.stdout)[0]).toMatch(/failed its integrity check \(1 of 64 segments do not decrypt\) — the backup is intact .*`sophon vault restore`/);
+    expect(failLines(doctor.stdout)[0]).toMatch(/failed its integrity check \(1 of 64 segments does not decrypt\) — the backup is intact .*`sophon vault restore`/);
     const restore = await runCli(['vault', 'restore', '--yes'], { env });
     expect(restore.code, restore.stderr).toBe(0);
     expect(restore.stdout).toContain('  - whatever the 1 unreadable segment of vault.enc held that the backup does not (cannot be read any more)\n');
