@@ -32,6 +32,8 @@ export interface CoreOptions {
   readonly receiver?: RedirectReceiver;
   /** Whether this host receives sophon:// deep links (the desktop app). */
   readonly deepLinks?: boolean;
+  /** Set by `sophon vault restore` only: the vault was just put back from its backup (recorded as such in the audit trail, with these details). */
+  readonly restoredFromBackup?: Readonly<Record<string, number | string>>;
   /** Background refresh ahead of expiry; `false` for one-shot CLI use. */
   readonly scheduler?: Pick<SchedulerOptions, 'marginMs' | 'jitterMs' | 'maxInFlight' | 'retryMs'> | false;
   /** Token manager tuning (tests). */
@@ -141,6 +143,7 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
       anchor: { recorded: recorded.success ? recorded.data : undefined, record: (position) => vault.put(AUDIT_ANCHOR, position) },
       // A remote store is billed and versioned per write (Secrets Manager advises against more than one per 10 minutes): anchor once a minute while busy.
       ...(isSharedVault(vault) ? { anchorEveryMs: 60_000 } : {}),
+      ...(options.restoredFromBackup ? { restored: options.restoredFromBackup } : {}),
     });
     const connections = new ConnectionService(vault, catalog, audit, ports.clock, ports.fetch);
     const servers = new OAuthServers(vault, ports.fetch, ports.clock);

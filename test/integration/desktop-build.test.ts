@@ -36,10 +36,10 @@ describe('npm start without an Electron binary', () => {
 });
 
 describe('desktop bundle', () => {
-  it('bundles main and preload; main needs only electron, the keyring, the vault backends\' SDKs and node:*, preload only electron', async () => {
+  it('bundles main and preload; main needs only electron, the keyring (imported when a keyring vault is opened), the vault backends\' SDKs and node:*, preload only electron', async () => {
     const out = await tempHome('sophon-desktop-build-');
     const built = await buildDesktop({ outDir: out.dir, renderer: false });
-    const requires = (text: string) => [...new Set([...text.matchAll(/(?<![.\w$])require\("([^"]+)"\)/g)].map((m) => m[1]!))].sort();
+    const requires = (text: string) => [...new Set([...text.matchAll(/(?<![.\w$])(?:require|import)\("([^"]+)"\)/g)].map((m) => m[1]!))].sort();
     const main = await readFile(built.main, 'utf8');
     // The vault backends' SDKs load only when their backend is configured (lazily, from node_modules).
     expect(requires(main).filter((m) => !m.startsWith('node:'))).toEqual([...BACKEND_SDKS, '@napi-rs/keyring', 'electron'].sort());

@@ -2,9 +2,11 @@ import { probeBackend, type Settings, type SophonPaths } from '../../core/index.
 
 export interface BackendCheck {
   readonly name: string;
-  readonly ok: boolean;
+  readonly status: 'ok' | 'FAIL';
   readonly detail: string;
 }
+
+const status = (ok: boolean): BackendCheck['status'] => (ok ? 'ok' : 'FAIL');
 
 /**
  * `sophon doctor` for a remote vault backend: which one, who it authenticates as, and
@@ -15,9 +17,9 @@ export async function vaultBackendChecks(paths: SophonPaths, settings: Settings,
   const probe = await probeBackend({ paths, credentials: settings.Sophon.Credentials, env });
   if (!probe) return [];
   return [
-    { name: 'backend', ok: true, detail: `${probe.title} (${probe.backend}) at ${probe.location} — vault.enc is not used` },
-    { name: 'identity', ok: probe.identity.ok, detail: probe.identity.ok ? `authenticates as ${probe.identity.detail}` : probe.identity.detail },
-    { name: 'read', ok: probe.read.ok, detail: probe.read.detail },
-    { name: 'write', ok: probe.write.ok, detail: probe.write.detail },
+    { name: 'backend', status: 'ok', detail: `${probe.title} (${probe.backend}) at ${probe.location} — vault.enc is not used` },
+    { name: 'identity', status: status(probe.identity.ok), detail: probe.identity.ok ? `authenticates as ${probe.identity.detail}` : probe.identity.detail },
+    { name: 'read', status: status(probe.read.ok), detail: probe.read.detail },
+    { name: 'write', status: status(probe.write.ok), detail: probe.write.detail },
   ];
 }

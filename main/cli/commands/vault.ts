@@ -4,10 +4,9 @@ import { output } from '../output.ts';
 import { passphrasePrompt } from '../prompt.ts';
 import type { CliContext } from '../context.ts';
 
-/** `sophon vault migrate --to <backend>`: runs without an owner (it takes the vault lock itself). */
-export function registerVault(program: Command, cli: CliContext): void {
-  const vault = program.command('vault').description('the vault backend: move every record to another one');
-  vault
+/** `sophon vault migrate --to <backend>` (`parent` is the `vault` group): runs without an owner (it takes the vault lock itself). */
+export function registerVault(parent: Command, cli: CliContext): void {
+  parent
     .command('migrate')
     .description(`copy every record to another backend, verify it, then switch appsettings.json to it (${VAULT_BACKENDS.join(' | ')})`)
     .requiredOption('--to <backend>', `the backend to move to: ${VAULT_BACKENDS.join(', ')}`)

@@ -1,9 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { rootCertificates } from 'node:tls';
-import { Agent } from 'undici';
 import { z } from 'zod';
 import { describeIssues } from '../catalog/schema.ts';
 import { DEFAULT_LIMITS, guardConnections, serverOptions, type ConnectionLimits } from '../net-limits.ts';
@@ -58,6 +56,7 @@ async function loadCas(files: readonly string[], configDir: string): Promise<str
       throw new SophonError('SETTINGS_INVALID', `Sophon.Broker.CaFiles: cannot read ${path} (${(error as Error).message}) — fix the path in appsettings.json`, { cause: error });
     }
   }
+  const { rootCertificates } = await import('node:tls');
   return [...rootCertificates, ...extra];
 }
 
@@ -71,6 +70,8 @@ export async function startBroker(core: SophonCore, options: StartBrokerOptions 
   const settings = broker.settings;
   const ca = await loadCas(settings.CaFiles, core.paths.configDir);
   const runtimeKey = await ensureRuntimeKey(core.paths.runDir);
+  // The HTTP stack (node:http, undici) loads only when a proxy starts: a one-shot CLI command never needs it.
+  const [{ Agent }, { createServer }] = await Promise.all([import('undici'), import('node:http')]);
   const agent = new Agent({
     connections: settings.UpstreamConnections,
     keepAliveTimeout: 30_000,
