@@ -26,3 +26,20 @@ export function takeSecretsFromProcessEnv(): NodeJS.ProcessEnv {
   for (const name of SECRET_VARIABLES) delete process.env[name];
   return copy;
 }
+
+/**
+ * Credentials of the secret stores a team vault backend reads from the environment (the
+ * HashiCorp Vault token, the AWS and Azure credential chains). Whoever holds one can read
+ * the whole vault prefix, so `sophon run` never passes them to the program it starts
+ * unless the person names one with `--keep-env`.
+ */
+export const STORE_CREDENTIAL_VARIABLES = [
+  'VAULT_TOKEN',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_SECURITY_TOKEN',
+  'AZURE_CLIENT_SECRET',
+  'AZURE_CLIENT_CERTIFICATE_PASSWORD',
+  'AZURE_PASSWORD',
+] as const;

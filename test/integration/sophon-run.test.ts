@@ -104,7 +104,7 @@ describe('sophon run: unmodified programs on the official SDKs, through the brok
     expect(env['SOPHON_VAULT_PASSPHRASE']).toBeUndefined();
     expect(env['GH_TOKEN']).toBeUndefined();
     expect(env['SOPHON_HOME']).toBe(home.dir);
-    expect(result.stderr).toMatch(/sophon run: not passed on: GH_TOKEN, SOPHON_VAULT_PASSPHRASE \(the child gets broker tokens instead\)/);
+    expect(result.stderr).toMatch(/sophon run: not passed on: GH_TOKEN, SOPHON_VAULT_PASSPHRASE \(credentials stay with Sophon: the child gets broker tokens; --keep-env NAME passes one on\)/);
     expect(result.stderr).toMatch(/sophon run: node runs for skill writer\/node with broker token btk_[a-f0-9]{16} \(anthropic:console, anthropic-subscription:sub, openai:default\); set ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, OPENAI_API_KEY, OPENAI_BASE_URL, SOPHON_BROKER_TOKEN, SOPHON_BROKER_URL/);
     const after = await fetch(`${env['OPENAI_BASE_URL']}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${env['OPENAI_API_KEY']}`, 'content-type': 'application/json' }, body: '{}' });
     outputs.push(await after.text());

@@ -62,6 +62,18 @@ describe('sophon run: the child\'s variables', () => {
     expect(defaultTool('C:\\weird name!.exe')).toMatch(/^[A-Za-z0-9]/);
   });
 
+  it('never passes on a team vault backend\'s store credentials, unless the person keeps one by name', () => {
+    const parent = { PATH: '/bin', VAULT_TOKEN: 'hvs.real', AWS_ACCESS_KEY_ID: 'AKIAREAL', AWS_SECRET_ACCESS_KEY: 'real', AWS_REGION: 'eu-west-1', AZURE_CLIENT_SECRET: 'real', AZURE_TENANT_ID: 't', GH_TOKEN: 'ghp_real', SOPHON_VAULT_PASSPHRASE: 'p' };
+    const run = { env: { OPENAI_API_KEY: TOKEN }, unset: ['GH_TOKEN'] };
+    const plain = runChildEnvironment(parent, run);
+    expect(plain.env).toEqual({ PATH: '/bin', AWS_REGION: 'eu-west-1', AZURE_TENANT_ID: 't', OPENAI_API_KEY: TOKEN });
+    expect(plain.removed).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AZURE_CLIENT_SECRET', 'GH_TOKEN', 'SOPHON_VAULT_PASSPHRASE', 'VAULT_TOKEN']);
+    const kept = runChildEnvironment(parent, run, ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'GH_TOKEN', 'SOPHON_VAULT_PASSPHRASE']);
+    expect(kept.env).toMatchObject({ AWS_ACCESS_KEY_ID: 'AKIAREAL', AWS_SECRET_ACCESS_KEY: 'real', GH_TOKEN: 'ghp_real' });
+    expect(kept.env['SOPHON_VAULT_PASSPHRASE']).toBeUndefined();
+    expect(kept.env['VAULT_TOKEN']).toBeUndefined();
+  });
+
   it('refuses an env template with another placeholder', () => {
     expect(EnvVar.safeParse({ name: 'X_URL', value: '{baseUrl}/v1' }).success).toBe(true);
     expect(EnvVar.safeParse({ name: 'X_KEY', value: '{password}' }).success).toBe(false);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { constants } from 'node:os';
-import { childEnvironment } from '../../core/index.ts';
+import { childEnvironment, STORE_CREDENTIAL_VARIABLES } from '../../core/index.ts';
 import type { RunView } from '../../api/contract.ts';
 import { OwnerLink } from './owner-link.ts';
 
@@ -12,6 +12,8 @@ export interface RunOptions {
   readonly connections: readonly string[];
   readonly command: readonly string[];
   readonly env: NodeJS.ProcessEnv;
+  /** Variables the person asked to pass on although run would remove them (never SOPHON_*). */
+  readonly keepEnv?: readonly string[];
 }
 
 /** Exit statuses of `sophon run` itself, as env(1) and timeout(1) use them: the child's otherwise. */
@@ -36,9 +38,11 @@ export function defaultTool(command: string): string {
  * vault passphrase above all) but with SOPHON_HOME, so `sophon` inside still finds the owner;
  * less every key variable a service's definition names; then the skill's connections' variables.
  */
-export function runChildEnvironment(parent: NodeJS.ProcessEnv, run: Pick<RunView, 'env' | 'unset'>): { env: NodeJS.ProcessEnv; removed: string[] } {
+export function runChildEnvironment(parent: NodeJS.ProcessEnv, run: Pick<RunView, 'env' | 'unset'>, keep: readonly string[] = []): { env: NodeJS.ProcessEnv; removed: string[] } {
   const env = childEnvironment(parent);
-  for (const name of run.unset) delete env[name];
+  for (const name of run.unset) if (!keep.includes(name)) delete env[name];
+  // The secret stores' own credentials open the whole vault prefix of a team backend.
+  for (const name of STORE_CREDENTIAL_VARIABLES) if (!keep.includes(name)) delete env[name];
   if (parent['SOPHON_HOME'] !== undefined) env['SOPHON_HOME'] = parent['SOPHON_HOME'];
   const removed = Object.keys(parent)
     .filter((name) => parent[name] !== undefined && env[name] === undefined && !(name in run.env))
@@ -72,9 +76,9 @@ export async function runProgram(options: RunOptions): Promise<number> {
     return RUN_FAILED;
   }
   const run = started.data;
-  const { env, removed } = runChildEnvironment(options.env, run);
+  const { env, removed } = runChildEnvironment(options.env, run, options.keepEnv ?? []);
   for (const warning of run.warnings) say(`warning: ${warning}`);
-  if (removed.length > 0) say(`not passed on: ${removed.join(', ')} (the child gets broker tokens instead)`);
+  if (removed.length > 0) say(`not passed on: ${removed.join(', ')} (credentials stay with Sophon: the child gets broker tokens; --keep-env NAME passes one on)`);
   const set = Object.keys(run.env).sort();
   say(`${basename(command)} runs for skill ${run.token.skill}/${run.token.tool} with broker token ${run.token.id} (${run.token.connections.map((c) => `${c.service}:${c.label}`).join(', ')}); set ${set.join(', ')}`);
 

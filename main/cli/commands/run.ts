@@ -15,10 +15,11 @@ export function registerRun(program: Command, cli: CliContext): void {
     .option('--tool <name>', 'the tool name its token is minted for (default: the program\'s name)')
     .option('--agent <name>', 'whose auth order picks a model provider\'s profile')
     .option('--connection <ref>', 'only this connection (repeatable; default: all the skill is granted)', collect)
+    .option('--keep-env <name>', 'pass on a variable run removes (a secret store credential such as AWS_ACCESS_KEY_ID, or a key variable the catalog names; repeatable; never SOPHON_*)', collect)
     .argument('<command...>', 'the program and its arguments, after --')
-    .action(async (command: string[], opts: { skill: string; tool?: string; agent?: string; connection?: string[] }) => {
+    .action(async (command: string[], opts: { skill: string; tool?: string; agent?: string; connection?: string[]; keepEnv?: string[] }) => {
       const { runProgram } = await import('../agents/run-program.ts');
-      const code = await runProgram({ skill: opts.skill, ...(opts.tool !== undefined ? { tool: opts.tool } : {}), ...(opts.agent !== undefined ? { agent: opts.agent } : {}), connections: opts.connection ?? [], command, env: cli.env });
+      const code = await runProgram({ skill: opts.skill, ...(opts.tool !== undefined ? { tool: opts.tool } : {}), ...(opts.agent !== undefined ? { agent: opts.agent } : {}), connections: opts.connection ?? [], keepEnv: opts.keepEnv ?? [], command, env: cli.env });
       cli.setExitCode(code);
     });
 }
