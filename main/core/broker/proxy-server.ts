@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Agent } from 'undici';
 import { z } from 'zod';
 import { describeIssues } from '../catalog/schema.ts';
 import { SophonError, isSophonError } from '../errors.ts';
+import { loadCaFiles } from '../tls-cas.ts';
 import type { SophonCore } from '../sophon-core.ts';
 import { Broker, brokerStatusFor } from './broker.ts';
 import { proxyCall, sendJsonError, type ProxyDeps } from './proxy-call.ts';
@@ -45,19 +45,6 @@ export const RevokeRequest = z.union([z.object({ id: z.string().min(1).max(64) }
 
 const MAX_CONTROL_BODY = 16 * 1024;
 
-async function loadCas(files: readonly string[], configDir: string): Promise<string[] | undefined> {
-  if (files.length === 0) return undefined;
-  const extra: string[] = [];
-  for (const file of files) {
-    const path = isAbsolute(file) ? file : join(configDir, file);
-    try {
-      extra.push(await readFile(path, 'utf8'));
-    } catch (error) {
-      throw new SophonError('SETTINGS_INVALID', `Sophon.Broker.CaFiles: cannot read ${path} (${(error as Error).message}) — fix the path in appsettings.json`, { cause: error });
-    }
-  }
-  return [...rootCertificates, ...extra];
-}
 
 /**
  * Starts the broker proxy on 127.0.0.1: `/proxy/<connection>/<path>` for skills holding a
@@ -67,7 +54,7 @@ async function loadCas(files: readonly string[], configDir: string): Promise<str
 export async function startBroker(core: SophonCore, options: StartBrokerOptions = {}): Promise<BrokerServer> {
   const broker = options.broker ?? new Broker(core);
   const settings = broker.settings;
-  const ca = await loadCas(settings.CaFiles, core.paths.configDir);
+  const ca = await loadCaFiles(settings.CaFiles, core.paths.configDir, 'Sophon.Broker.CaFiles');
   const runtimeKey = await ensureRuntimeKey(core.paths.runDir);
   const agent = new Agent({
     connections: settings.UpstreamConnections,
