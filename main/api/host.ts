@@ -1,15 +1,18 @@
-import { Broker, openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
+import { Broker, MailService, openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
 import { Dispatcher } from './dispatch.ts';
 import { foundationHandlers } from './handlers/foundation.ts';
 import { brokerHandlers } from './handlers/broker.ts';
 import { oauthHandlers } from './handlers/oauth.ts';
 import { providerHandlers } from './handlers/providers.ts';
+import { mailHandlers } from './handlers/mail.ts';
 
 export interface HostApi {
   readonly core: SophonCore;
   readonly dispatcher: Dispatcher;
   /** Skills and broker tokens; the host starts the proxy with `startBroker(core, { broker })`. */
   readonly broker: Broker;
+  /** Mailboxes and the owner-side mail tools. */
+  readonly mail: MailService;
   dispose(): Promise<void>;
 }
 
@@ -30,7 +33,9 @@ export async function openHostApi(options: CoreOptions): Promise<HostApi> {
     });
     dispatcher.register(oauthHandlers(core, dispatcher));
     dispatcher.register(providerHandlers(core));
-    return { core, dispatcher, broker, dispose: () => core.dispose() };
+    const mail = new MailService(core, broker);
+    dispatcher.register(mailHandlers(mail));
+    return { core, dispatcher, broker, mail, dispose: () => core.dispose() };
   } catch (error) {
     await core.dispose();
     throw error;

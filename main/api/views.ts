@@ -18,7 +18,14 @@ export function methodView(method: AuthMethod, clientConfigured: boolean): AuthM
     case 'basic':
       return { type: method.type, usernameLabel: method.usernameLabel, passwordLabel: method.passwordLabel, ...(method.help ? { help: method.help } : {}) };
     case 'smtp_imap':
-      return { type: method.type, ...(method.help ? { help: method.help } : {}) };
+      return {
+        type: method.type,
+        ...(method.help ? { help: method.help } : {}),
+        ...(method.imap ? { imap: method.imap } : {}),
+        ...(method.smtp ? { smtp: method.smtp } : {}),
+        ...(method.note ? { note: method.note } : {}),
+        ...(method.source ? { source: method.source } : {}),
+      };
     case 'cli_reader':
       return { type: method.type, cli: method.cli };
   }

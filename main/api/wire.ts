@@ -10,11 +10,13 @@ import type { AuditActor } from '../core/index.ts';
  * Server → {id, result} | {id, event, payload} (progress of that call) | {event, payload}.
  */
 const MAX_LINE = 1024 * 1024;
+/** Answers come from the owner, and one can be large (an attachment a mail tool fetched). */
+const MAX_ANSWER_LINE = 64 * 1024 * 1024;
 
 type ClientMessage = { id?: number; method?: string; params?: unknown; cancel?: boolean; subscribe?: boolean };
 type ServerMessage = { id?: number; result?: ApiResult<unknown>; event?: EventName; payload?: unknown };
 
-function lines(socket: Socket, onLine: (line: string) => void, onTooLong: () => void): void {
+function lines(socket: Socket, onLine: (line: string) => void, onTooLong: () => void, max = MAX_LINE): void {
   let buffer = '';
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
@@ -25,7 +27,7 @@ function lines(socket: Socket, onLine: (line: string) => void, onTooLong: () => 
       buffer = buffer.slice(newline + 1);
       if (line.trim()) onLine(line);
     }
-    if (buffer.length > MAX_LINE) {
+    if (buffer.length > max) {
       buffer = '';
       onTooLong();
     }
@@ -134,6 +136,7 @@ export async function connectSocket(path: string): Promise<ApiClient | undefined
       } else if (message.event) call.onEvent?.(message.event, message.payload as never);
     },
     () => socket.destroy(),
+    MAX_ANSWER_LINE,
   );
   socket.on('close', () => {
     for (const call of pending.values()) call.resolve({ ok: false, error: { code: 'OWNER_UNREACHABLE', message: 'the Sophon owner closed the connection — is it still running? retry the command' } });

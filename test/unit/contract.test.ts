@@ -43,6 +43,11 @@ const BAD: Readonly<Record<RequestName, readonly [unknown, string]>> = {
   'broker.mint': [{ skill: 'mail', tool: 'read', ttlSeconds: 0 }, 'ttlSeconds'],
   'broker.revoke': [{ all: false }, '(input)'],
   'broker.status': [{ bogus: 1 }, '(input)'],
+  'mail.add': [{ service: 'fastmail', address: 'a@b.example', secret: 'pw', imap: { tls: 'rot13' } }, 'imap.tls'],
+  'mail.update': [{ ref: 'fastmail', smtp: { port: 0 } }, 'smtp.port'],
+  'mail.search': [{ token: 'sbt_x', connection: 'mail', limit: 0 }, 'limit'],
+  'mail.read': [{ token: 'sbt_x', connection: 'mail' }, 'id'],
+  'mail.send': [{ token: 'sbt_x', connection: 'mail', to: [], subject: 's', text: 't' }, 'to'],
 };
 
 /** Field names that would mean a secret is leaving the host. */
