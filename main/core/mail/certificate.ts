@@ -43,7 +43,8 @@ function handshake(server: MailServer): Promise<PeerCertificate | undefined> {
 }
 
 async function imapStarttls(server: MailServer): Promise<PeerCertificate | undefined> {
-  let cert: PeerCertificate | undefined;
+  let captured: (cert: PeerCertificate | undefined) => void = () => undefined;
+  const seen = new Promise<PeerCertificate | undefined>((resolve) => (captured = resolve));
   const client = new ImapFlow({
     host: server.host,
     port: server.port,
@@ -55,7 +56,7 @@ async function imapStarttls(server: MailServer): Promise<PeerCertificate | undef
       connect: (options, onConnect) => netConnect({ host: options.host, port: options.port }, onConnect),
       upgrade: (socket, options) => {
         const secure = tlsConnect({ socket: socket as never, host: options.host, ...servername(options.host), rejectUnauthorized: false }, () => {
-          cert = capture(secure);
+          captured(capture(secure));
           secure.destroy();
         });
         return secure;
@@ -63,9 +64,15 @@ async function imapStarttls(server: MailServer): Promise<PeerCertificate | undef
     },
   });
   client.on('error', () => undefined);
-  await client.connect().catch(() => undefined);
-  client.close();
-  return cert;
+  const failed = client.connect().then(
+    () => undefined,
+    () => undefined,
+  );
+  try {
+    return await Promise.race([seen, failed]);
+  } finally {
+    client.close();
+  }
 }
 
 function smtpStarttls(server: MailServer, timeoutMs: number): Promise<PeerCertificate | undefined> {

@@ -195,10 +195,7 @@ export class MailService {
   async settle(connection: Connection, failures: ReadonlyArray<MailFailure | undefined>, ok: boolean): Promise<Connection> {
     const refused = failures.filter((f): f is MailFailure => f?.kind === 'auth');
     if (refused.length > 0) return this.core.connections.setState(connection.id, 'needs_reauth', refused.map((f) => f.message).join('; '));
-    if (ok && connection.state !== 'active') {
-      const { stateReason: _reason, ...rest } = connection;
-      return this.core.connections.update(connection.id, { ...rest, state: 'active' });
-    }
+    if (ok && connection.state !== 'active') return this.core.connections.update(connection.id, { state: 'active', stateReason: undefined });
     return connection;
   }
 

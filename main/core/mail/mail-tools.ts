@@ -179,13 +179,17 @@ export class MailTools {
   private async run<T>(operation: MailOperation, call: MailCall, seed: Record<string, string | number | boolean>, work: (access: MailAccess, ctx: RequestContext, detail: Record<string, string | number | boolean>) => Promise<T>): Promise<T> {
     const detail = { ...seed };
     let access: MailAccess | undefined;
+    // Who asked, even when the call is refused: the token's skill and tool, if the token is known.
+    const found = this.broker.tokens.lookup(call.token);
+    const record = found.state === 'unknown' ? undefined : found.record;
     const line = (outcome: AuditEvent['outcome'], reason?: string): AuditEvent => ({
       actor: 'skill',
       action: `mail.${operation}`,
-      ...(access ? { connection: access.connection.id, service: access.connection.service, skill: access.token.skill, tool: access.token.tool } : {}),
+      ...(access ? { connection: access.connection.id, service: access.connection.service } : {}),
+      ...(record ? { skill: record.skill, tool: record.tool } : {}),
       outcome,
       ...(reason ? { reason } : {}),
-      detail: { ...detail, ...(access ? { token: access.token.id } : {}) },
+      detail: { ...detail, ...(record ? { token: record.id } : {}) },
     });
     try {
       access = await authorizeMail(this.broker, call.token, call.connection, operation);
