@@ -323,7 +323,8 @@ export const MailReadView = z.object({
 });
 export type MailReadView = z.infer<typeof MailReadView>;
 
-const MailConnectionResult = z.object({ connection: ConnectionView, result: TestResultView.optional() });
+/** No `connection`: nothing was stored (or changed); `result` has what each side answered, `problem` what to do. */
+const MailConnectionResult = z.object({ connection: ConnectionView.optional(), result: TestResultView.optional(), problem: z.string().optional() });
 /** Mail tools act for a skill: the broker token of its tool call, and the mailbox (id, service:label, or service). */
 const MailCall = { token: z.string().min(1).max(128), connection: Ref };
 

@@ -11,7 +11,7 @@ function notFromWindow(ctx: CallContext): void {
 export function mailHandlers(mail: MailService): Handlers {
   return {
     'mail.add': async (input, ctx) => {
-      const { connection, result } = await mail.add(
+      const { connection, result, problem } = await mail.add(
         {
           service: input.service,
           address: input.address,
@@ -24,10 +24,10 @@ export function mailHandlers(mail: MailService): Handlers {
         },
         { actor: ctx.actor },
       );
-      return { connection: connectionView(connection), ...(result ? { result } : {}) };
+      return { ...(connection ? { connection: connectionView(connection) } : {}), ...(result ? { result } : {}), ...(problem ? { problem } : {}) };
     },
     'mail.update': async (input, ctx) => {
-      const { connection, result } = await mail.update(
+      const { connection, result, problem } = await mail.update(
         {
           ref: input.ref,
           ...(input.secret !== undefined ? { password: input.secret } : {}),
@@ -38,7 +38,7 @@ export function mailHandlers(mail: MailService): Handlers {
         },
         { actor: ctx.actor },
       );
-      return { connection: connectionView(connection), ...(result ? { result } : {}) };
+      return { ...(connection ? { connection: connectionView(connection) } : {}), ...(result ? { result } : {}), ...(problem ? { problem } : {}) };
     },
     'mail.search': async (input, ctx) => {
       notFromWindow(ctx);

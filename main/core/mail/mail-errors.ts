@@ -80,7 +80,7 @@ export async function classifyMailError(error: unknown, side: MailSide, server: 
     return {
       side,
       kind: 'certificate',
-      message: `the certificate of ${where} is not trusted (${firstLine(e.message ?? code)}): ${presented} — if you trust its issuer, add the CA's PEM file to Sophon.Mail.CaFiles in appsettings.json; otherwise check the host name`,
+      message: `the certificate of ${where} is not trusted (${firstLine(e.message ?? code)}): ${presented}`,
     };
   }
   if (NOT_TLS_CODES.has(code)) {

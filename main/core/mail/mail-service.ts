@@ -39,6 +39,13 @@ export interface MailUpdateInput {
   readonly test?: boolean;
 }
 
+/** What mail.add and mail.update did: stored (`connection`), or not, with what each side answered and what to do. */
+export interface MailChange {
+  readonly connection?: Connection;
+  readonly result?: TestResult;
+  readonly problem?: string;
+}
+
 export interface SideOutcome {
   readonly ok: boolean;
   readonly message: string;
@@ -123,8 +130,12 @@ export class MailService {
     return { imap, smtp };
   }
 
-  /** Connects a mailbox: checks the input, logs in on both sides, then stores it. */
-  async add(input: MailAddInput, ctx: RequestContext): Promise<{ connection: Connection; result?: TestResult }> {
+  /**
+   * Connects a mailbox: checks the input, logs in on both sides, then stores it. When a login
+   * fails nothing is stored and the answer has no connection: `result` says what each side
+   * answered and `problem` what to do.
+   */
+  async add(input: MailAddInput, ctx: RequestContext): Promise<MailChange> {
     const service = this.mailService(input.service);
     const address = input.address.trim();
     if (!ADDRESS.test(address)) throw new SophonError('INVALID_INPUT', `"${address.slice(0, 100)}" is not an email address — give it as name@example.com`);
@@ -138,7 +149,7 @@ export class MailService {
       const started = this.core.ports.clock.now();
       const outcome = await this.probe(endpoints, { username, password });
       result = this.testResult(outcome, started);
-      if (!result.ok) throw new SophonError('TEST_FAILED', `${result.message} — nothing was stored; ${this.fixHint(service, outcome)}`);
+      if (!result.ok) return { result, problem: `nothing was stored — ${this.fixHint(service, outcome)}` };
     }
     const connection = { ...draft, ...(result ? { lastTest: result, lastUsedAt: result.at } : {}) };
     await this.core.connections.store(connection, { type: 'smtp_imap', username, password }, ctx);
@@ -146,7 +157,7 @@ export class MailService {
   }
 
   /** A new password (re-auth), username or servers for a mailbox; tried first unless `test` is false. */
-  async update(input: MailUpdateInput, ctx: RequestContext): Promise<{ connection: Connection; result?: TestResult }> {
+  async update(input: MailUpdateInput, ctx: RequestContext): Promise<MailChange> {
     const current = await this.core.connections.resolve(input.ref);
     if (current.authMethod !== 'smtp_imap') throw new SophonError('INVALID_INPUT', `${current.service}:${current.label} is not a mailbox — use \`sophon connect reauth\` for it`);
     const service = this.mailService(current.service);
@@ -162,7 +173,7 @@ export class MailService {
       const started = this.core.ports.clock.now();
       const outcome = await this.probe(endpoints, { username, password });
       result = this.testResult(outcome, started);
-      if (!result.ok) throw new SophonError('TEST_FAILED', `${result.message} — nothing was changed; ${this.fixHint(service, outcome)}`);
+      if (!result.ok) return { result, problem: `nothing was changed — ${this.fixHint(service, outcome)}` };
     }
     const { stateReason: _reason, ...rest } = current;
     const connection: Connection = { ...rest, state: 'active', ...(mail ? { mail } : {}), ...(result ? { lastTest: result, lastUsedAt: result.at } : {}) };
@@ -217,10 +228,11 @@ export class MailService {
   }
 
   private fixHint(service: ServiceDefinition, outcome: MailTestOutcome): string {
-    const refused = outcome.imap.failure?.kind === 'auth' || outcome.smtp.failure?.kind === 'auth';
+    const kinds = new Set([outcome.imap.failure?.kind, outcome.smtp.failure?.kind]);
     const help = authMethod(service, 'smtp_imap')?.help;
-    if (refused) return `check the username and password${help ? ` (make an app password at ${help})` : ''} and try again`;
-    return 'fix what is named above and try again';
+    if (kinds.has('auth')) return `check the username and password${help ? ` (make an app password at ${help})` : ''} and try again`;
+    if (kinds.has('certificate')) return 'if you trust the certificate\'s issuer, add its CA file to Sophon.Mail.CaFiles in appsettings.json; otherwise check the host name';
+    return 'check the host, port and TLS mode named above and try again';
   }
 }
 
