@@ -242,7 +242,8 @@ export async function readMessage(client: ImapFlow, id: string, maxTextBytes: nu
       const download = await client.download(String(uid), chosen.node.part ?? '1', { uid: true, maxBytes: maxTextBytes });
       if (download.content) {
         const got = await collect(download.content, maxTextBytes);
-        text = got.data.toString('utf8');
+        // Line ends as a program expects them, and without the blank line MIME leaves at the end.
+        text = got.data.toString('utf8').replace(/\r\n/g, '\n').replace(/\s+$/, '');
         textTruncated = got.truncated || (chosen.node.size !== undefined && chosen.node.size > maxTextBytes);
         if (chosen.format === 'html') text = htmlToText(text);
       }
