@@ -72,6 +72,8 @@ export interface SophonState {
   readonly theme: Theme;
   readonly view: View;
   readonly addService?: string;
+  /** A mailbox whose Reconnect was chosen: the add page shows its new-password form. */
+  readonly mailReauth?: string;
   readonly signin?: SignInView;
   readonly signinError?: string;
   /** The service whose sign-in could not start (its card shows signinError). */
@@ -88,6 +90,8 @@ export interface SophonActions extends ModelsActions {
   setView(view: View): void;
   chooseService(service: string | undefined): void;
   addSecret(input: RequestInput<'connections.add'>): Promise<ApiResult<RequestOutput<'connections.add'>>>;
+  addMail(input: RequestInput<'mail.add'>): Promise<ApiResult<RequestOutput<'mail.add'>>>;
+  updateMail(input: RequestInput<'mail.update'>): Promise<ApiResult<RequestOutput<'mail.update'>>>;
   configureClient(input: RequestInput<'oauth.configure'>): Promise<ApiResult<RequestOutput<'oauth.configure'>>>;
   test(id: string): Promise<void>;
   remove(id: string): Promise<boolean>;
@@ -226,7 +230,7 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
       },
 
       chooseService(service) {
-        set({ addService: service, signinError: undefined, signinErrorFor: undefined });
+        set({ addService: service, mailReauth: undefined, signinError: undefined, signinErrorFor: undefined });
       },
 
       async addSecret(input) {
@@ -237,6 +241,29 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
           set({ view: 'connections', addService: undefined, highlight: result.data.connection.id });
           get().notify('success', `Added ${serviceName(result.data.connection.service)} · ${result.data.connection.label}.${warning ? ` Note: ${warning}` : ''}`);
           void refreshHealth();
+        }
+        return result;
+      },
+
+      async addMail(input) {
+        const result = await call('mail.add', input);
+        const connection = result.ok ? result.data.connection : undefined;
+        if (connection) {
+          upsert(connection);
+          set({ view: 'connections', addService: undefined, highlight: connection.id });
+          get().notify('success', `Added ${serviceName(connection.service)} · ${connection.label}: both servers accepted the login.`);
+          void refreshHealth();
+        }
+        return result;
+      },
+
+      async updateMail(input) {
+        const result = await call('mail.update', input);
+        const connection = result.ok ? result.data.connection : undefined;
+        if (connection) {
+          upsert(connection);
+          set({ view: 'connections', addService: undefined, mailReauth: undefined, highlight: connection.id });
+          get().notify('success', `${serviceName(connection.service)} · ${connection.label} has its new password.`);
         }
         return result;
       },
@@ -286,6 +313,11 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
 
       async reconnect(id) {
         const connection = get().connections[id];
+        if (connection?.authMethod === 'smtp_imap') {
+          // A mailbox reconnects with a new password, on its service's page.
+          set({ view: 'add', addService: connection.service, mailReauth: id, signinError: undefined });
+          return;
+        }
         set({ signinError: undefined, view: 'connections' });
         const started = await call('connections.reauth', { ref: id });
         if (!started.ok) {

@@ -2,6 +2,7 @@ import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import type { AuthMethodView, ServiceSummary } from '../../main/api/contract.ts';
 import { useActions, useSophon } from '../store-context.tsx';
 import { SecretForm } from './secret-form.tsx';
+import { MailForm } from './mail-form.tsx';
 import { OAuthClientForm } from './oauth-client-form.tsx';
 import { ProviderCard } from './provider-cards.tsx';
 import { PROVIDER_SERVICES } from '../models-store.ts';
@@ -113,6 +114,7 @@ function ServiceDetail({ service, onBack }: { readonly service: ServiceSummary; 
   const connections = useSophon((s) => s.connections);
   const signinError = useSophon((s) => s.signinError);
   const signingIn = useSophon((s) => s.signin !== undefined);
+  const mailReauth = useSophon((s) => (s.mailReauth ? s.connections[s.mailReauth] : undefined));
   const { startSignIn } = useActions();
   const taken = useMemo(() => Object.values(connections).filter((c) => c.service === service.id).map((c) => c.label), [connections, service.id]);
   const [label, setLabel] = useState('');
@@ -177,14 +179,20 @@ function ServiceDetail({ service, onBack }: { readonly service: ServiceSummary; 
           <SecretForm service={service} method={m} taken={taken} />
         </div>
       ))}
-      {other.map((m) => (
-        <div className="method-card" key={m.type}>
-          <h3>{methodName(m)}</h3>
-          <p>
-            Add this one from a terminal: <code>sophon connect add {service.id}</code>
-          </p>
-        </div>
-      ))}
+      {other.map((m) =>
+        m.type === 'smtp_imap' ? (
+          <div className="method-card" key={m.type}>
+            <MailForm service={service} method={m} taken={taken} {...(mailReauth?.service === service.id ? { reauth: mailReauth } : {})} />
+          </div>
+        ) : (
+          <div className="method-card" key={m.type}>
+            <h3>{methodName(m)}</h3>
+            <p>
+              Add this one from a terminal: <code>sophon connect add {service.id}</code>
+            </p>
+          </div>
+        ),
+      )}
     </section>
   );
 }

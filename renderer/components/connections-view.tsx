@@ -11,7 +11,7 @@ interface Group {
   readonly connections: readonly ConnectionView[];
 }
 
-const REAUTHABLE = new Set(['oauth2', 'device']);
+const REAUTHABLE = new Set(['oauth2', 'device', 'smtp_imap']);
 let drawnMarked = false;
 
 function groupConnections(connections: Readonly<Record<string, ConnectionView>>, names: ReadonlyMap<string, string>, filter: string): Group[] {
@@ -222,6 +222,18 @@ function TestLine({ test, last }: { readonly test: TestState | undefined; readon
   }
   const result = test?.result ?? last;
   if (!result) return null;
+  if (result.parts) {
+    // A mailbox: IMAP and SMTP each on their own line.
+    return (
+      <ul className="test-parts" role={test?.result ? 'status' : undefined} aria-label={result.ok ? 'Test passed' : 'Test failed'}>
+        {result.parts.map((part) => (
+          <li key={part.name} className={`test-result ${part.ok ? 'ok' : 'fail'}`}>
+            {part.message}
+          </li>
+        ))}
+      </ul>
+    );
+  }
   return (
     <p className={`test-result ${result.ok ? 'ok' : 'fail'}`} role={test?.result ? 'status' : undefined}>
       {result.ok ? 'Test passed' : 'Test failed'}: {result.message}
