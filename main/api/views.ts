@@ -41,7 +41,8 @@ export function serviceSummary(service: ServiceDefinition, catalog: Catalog, cli
     custom: catalog.isCustom(service.id),
     auth: service.auth.map((m) => methodView(m, clientConfigured(service, m))),
     params: service.params,
-    hasTest: service.test !== undefined,
+    // A mailbox is tested by logging in on both servers, not by an HTTP call.
+    hasTest: service.test !== undefined || service.auth.some((m) => m.type === 'smtp_imap'),
     ...(service.provider ? { provider: service.provider } : {}),
   });
 }

@@ -79,7 +79,7 @@ export function methodName(method: AuthMethodView): string {
 }
 
 /** The way back to the catalog and the service's heading, focused on arrival for keyboard and screen-reader users. */
-function DetailHeading({ name, onBack }: { readonly name: string; readonly onBack: () => void }) {
+function DetailHeading({ name, onBack, verb = 'Connect' }: { readonly name: string; readonly onBack: () => void; readonly verb?: string }) {
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), []);
   return (
@@ -88,7 +88,7 @@ function DetailHeading({ name, onBack }: { readonly name: string; readonly onBac
         ← All services
       </button>
       <h2 id="service-title" ref={headingRef} tabIndex={-1}>
-        Connect {name}
+        {verb} {name}
       </h2>
     </>
   );
@@ -123,6 +123,18 @@ function ServiceDetail({ service, onBack }: { readonly service: ServiceSummary; 
   const other = service.auth.filter((m) => m.type === 'smtp_imap' || m.type === 'cli_reader');
   const labelInput = label === '' ? undefined : label;
   const labelError = labelProblem(label, taken) ?? labelRequired(label, taken);
+  const mailMethod = service.auth.find((m) => m.type === 'smtp_imap');
+  if (mailReauth && mailMethod && mailReauth.service === service.id) {
+    // Reconnecting a mailbox: only its new-password form.
+    return (
+      <section aria-labelledby="service-title" className="service-detail">
+        <DetailHeading name={`${service.name} · ${mailReauth.label}`} verb="Reconnect" onBack={onBack} />
+        <div className="method-card">
+          <MailForm service={service} method={mailMethod} taken={[]} reauth={mailReauth} />
+        </div>
+      </section>
+    );
+  }
 
   return (
     <section aria-labelledby="service-title" className="service-detail">
@@ -182,7 +194,7 @@ function ServiceDetail({ service, onBack }: { readonly service: ServiceSummary; 
       {other.map((m) =>
         m.type === 'smtp_imap' ? (
           <div className="method-card" key={m.type}>
-            <MailForm service={service} method={m} taken={taken} {...(mailReauth?.service === service.id ? { reauth: mailReauth } : {})} />
+            <MailForm service={service} method={m} taken={taken} />
           </div>
         ) : (
           <div className="method-card" key={m.type}>

@@ -91,7 +91,7 @@ export function MailForm({ service, method, taken, reauth }: { readonly service:
   return (
     <form noValidate onSubmit={(e) => void submit(e)} aria-labelledby={`${id}-title`} className="mail-form">
       <h3 id={`${id}-title`}>{reauth ? `New password for ${reauth.account ?? reauth.label}` : 'Mail account (IMAP and SMTP)'}</h3>
-      {reauth?.stateReason && <p className="field-error">{reauth.stateReason}</p>}
+      {reauth?.stateReason && <p className="field-error mail-reason">{reauth.stateReason}</p>}
       {method.note && !reauth && <p className="muted">{method.note}</p>}
       {!reauth && (
         <>
@@ -152,7 +152,7 @@ function ServerFieldset({ id, side, value, error, onChange }: { readonly id: str
           </select>
         </Field>
         <Field id={`${id}-port`} label="Port">
-          <input id={`${id}-port`} inputMode="numeric" value={value.port} className="mail-port" onChange={(e) => onChange({ port: e.target.value.replace(/\D/g, '') })} />
+          <input id={`${id}-port`} inputMode="numeric" value={value.port} onChange={(e) => onChange({ port: e.target.value.replace(/\D/g, '') })} />
         </Field>
       </div>
       {error && (
