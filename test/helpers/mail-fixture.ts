@@ -51,7 +51,7 @@ export async function startMailFixture(): Promise<MailFixture> {
   });
   const deliver = { port: dovecot.imapsPort, ca: ca.ca, passwords: () => passwords };
   const starttls = await startSubmission({ mode: 'starttls', tls: { cert: ca.cert, key: ca.key }, users: { [ALICE.address]: ALICE.password, [BULK.address]: BULK.password }, deliver });
-  const implicit = await startSubmission({ mode: 'implicit', tls: { cert: ca.cert, key: ca.key }, users: { [ALICE.address]: ALICE.password }, deliver });
+  const implicit = await startSubmission({ mode: 'implicit', tls: { cert: ca.cert, key: ca.key }, users: { [ALICE.address]: ALICE.password, [BULK.address]: BULK.password }, deliver });
   return {
     dir,
     ca,
