@@ -79,7 +79,7 @@ export function parseMessageId(id: string): { mailbox: string; uidValidity: stri
   const middle = id.lastIndexOf(':', last - 1);
   const uid = Number(id.slice(last + 1));
   const uidValidity = id.slice(middle + 1, last);
-  if (middle <= 0 || !Number.isSafeInteger(uid) || uid < 1 || !/^\d+$/.test(uidValidity)) {
+  if (middle <= 0 || !/^\d+$/.test(id.slice(last + 1)) || !Number.isSafeInteger(uid) || uid < 1 || !/^\d+$/.test(uidValidity)) {
     throw new SophonError('INVALID_INPUT', `"${id.slice(0, 200)}" is not a message id — use an id from a search (mailbox:uidvalidity:uid)`);
   }
   return { mailbox: id.slice(0, middle), uidValidity, uid };
