@@ -40,6 +40,17 @@ export const AuthMethodView = z.object({
   redirects: z.array(RedirectKind).optional(),
   clientConfigured: z.boolean().optional(),
   clientRegistrationUrl: z.string().optional(),
+  /** Whether the provider's token endpoint wants the OAuth client's secret: confidential (always), either (unless PKCE / a public client), public (never). */
+  clientKind: z.enum(['public', 'either', 'confidential']).optional(),
+  /** The redirect URIs to add to the OAuth client registration before the first sign-in, exactly as the provider compares them. */
+  redirectUris: z.array(z.object({ kind: RedirectKind, uri: z.string() })).optional(),
+  /** The loopback redirect Sophon sends, for reading (e.g. "http://127.0.0.1:{any free port}/oauth/callback"). */
+  loopbackRedirect: z.string().optional(),
+  /** How `connect remove` ends the grant: at the provider, or (manual) by the person at revocationUrl. */
+  revocation: z.enum(['provider', 'manual']).optional(),
+  revocationUrl: z.string().optional(),
+  /** The provider's own page for the facts this method follows. */
+  docs: z.string().optional(),
   scopes: z.array(z.string()).optional(),
   cli: z.string().optional(),
   /** smtp_imap: the preset's servers (absent: asked for), a line to read first, where the servers are documented. */
@@ -343,7 +354,11 @@ export const Requests = {
   ),
   'connections.test': request(z.object({ ref: Ref }).strict(), z.object({ connection: ConnectionView, result: TestResultView })),
   'connections.status': request(z.object({ ref: Ref }).strict(), ConnectionView),
-  'connections.remove': request(z.object({ ref: Ref }).strict(), z.object({ connection: ConnectionView, revoked: z.enum(['revoked', 'not_supported', 'failed']) })),
+  'connections.remove': request(
+    z.object({ ref: Ref }).strict(),
+    // revocationNote: what the person should do when the provider could not be asked or did not confirm.
+    z.object({ connection: ConnectionView, revoked: z.enum(['revoked', 'not_supported', 'failed']), revocationNote: z.string().optional() }),
+  ),
   'connections.reauth': request(
     z.object({ ref: Ref, scopes: z.array(z.string().max(256)).optional(), redirect: RedirectKind.optional(), device: z.boolean().optional() }).strict(),
     SignInStarted,
@@ -405,7 +420,7 @@ export const Requests = {
         offset: z.number().int().min(0).default(0),
       })
       .strict(),
-    z.object({ entries: z.array(AuditEntryView), total: z.number() }),
+    z.object({ entries: z.array(AuditEntryView), total: z.number(), complete: z.boolean().optional() }),
   ),
   'audit.verify': request(Empty, z.object({ ok: z.boolean(), lines: z.number(), problems: z.array(z.object({ line: z.number(), problem: z.string() })) })),
   'vault.health': request(Empty, VaultHealthView),

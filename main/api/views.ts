@@ -1,5 +1,7 @@
-import type { Connection, ServiceDefinition, Catalog, AuthMethod } from '../core/index.ts';
+import { loopbackRedirectPattern, redirectsToRegister, revocationOf, type Connection, type ServiceDefinition, type Catalog, type AuthMethod } from '../core/index.ts';
 import { ConnectionView, ServiceSummary, type AuthMethodView } from './contract.ts';
+
+const CLIENT_KIND = { none: 'public', optional: 'either', required: 'confidential' } as const;
 
 /** Core → view. Parsing through the view schema drops any field the view does not name. */
 export function connectionView(connection: Connection): ConnectionView {
@@ -9,12 +11,23 @@ export function connectionView(connection: Connection): ConnectionView {
 export function methodView(method: AuthMethod, clientConfigured: boolean): AuthMethodView {
   switch (method.type) {
     case 'oauth2':
-      return { type: method.type, redirects: method.redirects, clientConfigured, clientRegistrationUrl: method.clientRegistrationUrl, scopes: method.scopes };
-    case 'device':
-      return { type: method.type, clientConfigured, clientRegistrationUrl: method.clientRegistrationUrl, scopes: method.scopes };
+    case 'device': {
+      const revocation = revocationOf(method);
+      return {
+        type: method.type,
+        ...(method.type === 'oauth2' ? { redirects: method.redirects, redirectUris: redirectsToRegister(method), ...(loopbackRedirectPattern(method) ? { loopbackRedirect: loopbackRedirectPattern(method) } : {}) } : {}),
+        clientConfigured,
+        clientRegistrationUrl: method.clientRegistrationUrl,
+        clientKind: CLIENT_KIND[method.clientSecret],
+        scopes: method.scopes,
+        revocation: revocation && revocation.kind !== 'none' ? 'provider' : 'manual',
+        ...(revocation && revocation.kind !== 'rfc7009' ? { revocationUrl: revocation.manageUrl } : {}),
+        ...(method.docs ? { docs: method.docs } : {}),
+      };
+    }
     case 'api_key':
     case 'bearer':
-      return { type: method.type, label: method.label, ...(method.pattern ? { pattern: method.pattern } : {}), ...(method.help ? { help: method.help } : {}) };
+      return { type: method.type, label: method.label, ...(method.pattern ? { pattern: method.pattern } : {}), ...(method.help ? { help: method.help } : {}), ...(method.docs ? { docs: method.docs } : {}) };
     case 'basic':
       return { type: method.type, usernameLabel: method.usernameLabel, passwordLabel: method.passwordLabel, ...(method.help ? { help: method.help } : {}) };
     case 'smtp_imap':
@@ -42,7 +55,7 @@ export function serviceSummary(service: ServiceDefinition, catalog: Catalog, cli
     auth: service.auth.map((m) => methodView(m, clientConfigured(service, m))),
     params: service.params,
     // A mailbox is tested by logging in on both servers, not by an HTTP call.
-    hasTest: service.test !== undefined || service.auth.some((m) => m.type === 'smtp_imap'),
+    hasTest: service.test !== undefined || service.auth.some((m) => ('test' in m && m.test !== undefined) || m.type === 'smtp_imap'),
     ...(service.provider ? { provider: service.provider } : {}),
   });
 }

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { takeSecretsFromProcessEnv } from '../core/index.ts';
 import { cliContext } from './context.ts';
 import { CliExit, reportError } from './output.ts';
 import { registerConnect } from './commands/connect.ts';
@@ -9,8 +10,8 @@ import { registerSkills } from './commands/skills.ts';
 import { registerBroker } from './commands/broker.ts';
 import { registerModels } from './commands/models.ts';
 
-/** Runs one `sophon` command; resolves to the process exit code. */
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** Runs one `sophon` command; resolves to the process exit code. Secrets are taken out of process.env (children never inherit them). */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = takeSecretsFromProcessEnv()): Promise<number> {
   const cli = cliContext(env);
   const program = new Command('sophon')
     .description('Sophon: your connections, signed in and encrypted on this machine')

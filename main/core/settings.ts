@@ -15,6 +15,16 @@ export const ServiceOverride = z.looseObject({
   deviceAuthorizationEndpoint: z.string().optional(),
   /** GitHub Enterprise and similar: the host that replaces the public one. */
   host: z.string().optional(),
+  /** The issuer the provider names in its authorization responses ("none" when it names none), when it changes before Sophon's catalog does. */
+  responseIssuer: z.string().optional(),
+  /** The fixed port Sophon listens on for a provider that compares the redirect's port (register that exact URI). */
+  loopbackPort: z.number().int().min(1024).max(65535).optional(),
+  /**
+   * Moves whole origins, e.g. {"https://accounts.google.com": "https://sso-proxy.example"}: every endpoint,
+   * API and revocation URL of the service on that origin moves, paths kept. The issuer a provider names
+   * in its responses does not move (it is an identifier, not a location).
+   */
+  origins: z.record(z.string(), z.string()).optional(),
 });
 export type ServiceOverride = z.infer<typeof ServiceOverride>;
 

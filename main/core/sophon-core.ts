@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AuditLog, type AuditActor } from './audit/audit-log.ts';
+import { AnchorPosition, AuditLog, type AuditActor } from './audit/audit-log.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { ConnectionService } from './connections/connection-service.ts';
 import { SophonError } from './errors.ts';
@@ -7,7 +7,7 @@ import { checkPermissions, ensureDirs, sophonPaths, type PermissionProblem, type
 import { systemClock, type BrowserOpener, type Clock, type HttpFetch, type Notifier } from './ports.ts';
 import { loadSettings, type Settings } from './settings.ts';
 import { LocalFileVault } from './vault/local-vault.ts';
-import { OwnerLock } from './vault/owner-lock.ts';
+import { OwnerLock, type AcquireOptions } from './vault/owner-lock.ts';
 import type { ICredentialVault, ProtectorResolver } from './vault/types.ts';
 import { OAuthServers } from './auth/oauth-server.ts';
 import { SignInManager } from './auth/signin-manager.ts';
@@ -37,6 +37,8 @@ export interface CoreOptions {
   readonly tokens?: { readonly retries?: number; readonly retryBaseMs?: number; readonly minValidityMs?: number };
   /** Where the model-provider CLIs keep their sign-ins (HOME, CODEX_HOME, …) and how to run `security`/`gh`; default: this process. */
   readonly providerEnvironment?: ProviderEnvironment;
+  /** Wait this long for an owner that `waitFor` accepts to let go, instead of refusing at once (one-shot CLI commands queue up). */
+  readonly lockWait?: AcquireOptions;
 }
 
 export interface OAuthServices {
@@ -84,23 +86,26 @@ export class SophonCore {
     if (this.disposed) return;
     this.disposed = true;
     for (const fn of this.disposers.reverse()) await fn();
+    // The audit trail first: its last anchor is a vault write.
+    await this.audit.dispose();
     await this.vault.dispose();
-    this.audit.dispose();
     await this.lock.release();
   }
 }
 
 const AUDIT_KEY = 'internal/audit-key';
+/** Where the audit trail ends, kept in the vault so that rolling back the audit files is found. */
+const AUDIT_ANCHOR = 'internal/audit-anchor';
 
 /** Opens the vault as its one owner and wires the core together. */
 export async function openCore(options: CoreOptions): Promise<SophonCore> {
   const paths = sophonPaths(options.home);
   await ensureDirs(paths);
-  const lock = await OwnerLock.acquire(paths.lockFile, options.ownerName);
+  const lock = await OwnerLock.acquire(paths.lockFile, options.ownerName, options.lockWait);
   try {
     const settings = await loadSettings(paths.settingsFile);
     const catalog = await Catalog.load({ connectorsDir: paths.connectorsDir, settings });
-    const vault = await LocalFileVault.open({ file: paths.vaultFile, backup: paths.vaultBackup, protectors: options.protectors });
+    const vault = await LocalFileVault.open({ file: paths.vaultFile, backup: paths.vaultBackup, protectors: options.protectors, remains: [paths.auditDir] });
     let auditKey = await vault.get<string>(AUDIT_KEY);
     if (!auditKey) {
       auditKey = randomBytes(32).toString('base64');
@@ -112,14 +117,21 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
       browser: options.browser ?? { open: async () => { throw new SophonError('NOT_SUPPORTED', 'this host cannot open a browser — open the printed URL yourself'); } },
       notifier: options.notifier ?? { notify: () => undefined },
     };
-    const audit = AuditLog.open({ file: paths.auditFile, headFile: paths.auditHead, key: Buffer.from(auditKey, 'base64'), clock: ports.clock });
+    const recorded = AnchorPosition.safeParse(await vault.get(AUDIT_ANCHOR));
+    const audit = await AuditLog.open({
+      file: paths.auditFile,
+      headFile: paths.auditHead,
+      key: Buffer.from(auditKey, 'base64'),
+      clock: ports.clock,
+      anchor: { recorded: recorded.success ? recorded.data : undefined, record: (position) => vault.put(AUDIT_ANCHOR, position) },
+    });
     const connections = new ConnectionService(vault, catalog, audit, ports.clock, ports.fetch);
     const servers = new OAuthServers(vault, ports.fetch, ports.clock);
     const tokens = new TokenManager({ connections, catalog, servers, clock: ports.clock, ...(options.tokens ?? {}) });
     const oauthSource = async (connection: { id: string }, ctx: Parameters<Parameters<typeof connections.setCredentialSource>[1]>[1]) => ({ token: (await tokens.getAccessToken(connection.id, ctx)).accessToken });
     connections.setCredentialSource('oauth2', oauthSource);
     connections.setCredentialSource('device', oauthSource);
-    const signin = new SignInManager({ connections, catalog, servers, clock: ports.clock, receiver: options.receiver ?? loopbackReceiver, deepLinks: options.deepLinks ?? false });
+    const signin = new SignInManager({ connections, catalog, servers, clock: ports.clock, fetch: ports.fetch, receiver: options.receiver ?? loopbackReceiver, deepLinks: options.deepLinks ?? false });
     const lifecycle = settings.Sophon.Lifecycle;
     const fromSettings = {
       ...(lifecycle?.RefreshMarginSeconds !== undefined ? { marginMs: lifecycle.RefreshMarginSeconds * 1000 } : {}),

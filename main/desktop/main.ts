@@ -5,7 +5,7 @@
 // scripts/build-desktop.ts; tests never import this file (it needs the Electron binary).
 import { app, dialog, ipcMain, Notification, safeStorage, session, shell, type BrowserWindow } from 'electron';
 import { join, resolve } from 'node:path';
-import { SophonError, assertNever, firstLine, resolveHome, startBroker, type BrowserOpener, type Notifier } from '../core/index.ts';
+import { SophonError, assertNever, firstLine, resolveHome, startBroker, takeSecretsFromProcessEnv, type BrowserOpener, type Notifier } from '../core/index.ts';
 import { openHostApi, type HostApi } from '../api/host.ts';
 import { serveSocket } from '../api/wire.ts';
 import type { ConnectionView } from '../api/contract.ts';
@@ -21,6 +21,8 @@ import { createMainWindow, hardenContents, registerAppScheme, serveAppScheme } f
 const log = (line: string) => process.stderr.write(`sophon desktop: ${line}\n`);
 
 function main(): void {
+  // Read once, then gone from the process: shell.openExternal and Electron's helper processes inherit process.env.
+  const env = takeSecretsFromProcessEnv();
   // A second instance hands its argv (a sophon:// link on Windows and Linux) to the first and leaves.
   if (!app.requestSingleInstanceLock()) {
     app.quit();
@@ -112,7 +114,7 @@ function main(): void {
     session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
     session.defaultSession.setPermissionCheckHandler((_contents, permission) => permission === 'clipboard-sanitized-write');
     try {
-      host = await openHostApi({ home: resolveHome(process.env), ownerName: 'Sophon Desktop', protectors: desktopProtectors(safeStorage, process.env), browser, notifier, deepLinks: true });
+      host = await openHostApi({ home: resolveHome(env), ownerName: 'Sophon Desktop', protectors: desktopProtectors(safeStorage, env), browser, notifier, deepLinks: true });
     } catch (error) {
       const message = error instanceof SophonError ? error.message : `unexpected error: ${firstLine(String((error as Error)?.message ?? error))}`;
       dialog.showErrorBox('Sophon cannot open your vault', message);

@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { WireClientMessage, type WireServerMessage } from '../api/contract.ts';
 import type { Dispatcher } from '../api/dispatch.ts';
 import { WINDOW_CONTENT_TYPES, WINDOW_CSP } from '../api/window-csp.ts';
+import { DEFAULT_LIMITS, guardConnections, serverOptions } from '../core/index.ts';
 
 /**
  * The headless dashboard: the desktop window's renderer, served on 127.0.0.1 with a
@@ -100,7 +101,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     res.end(`${text}\n`);
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(serverOptions(DEFAULT_LIMITS), (req, res) => {
     if (!hostOk(req)) return plain(res, 403, 'Forbidden: this dashboard answers only to 127.0.0.1 and localhost.');
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'Method not allowed.', { allow: 'GET, HEAD' });
     let url: URL;
@@ -143,6 +144,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     res.end(req.method === 'HEAD' ? undefined : file.body);
   });
 
+  guardConnections(server, DEFAULT_LIMITS);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
   const refuse = (socket: Duplex, status: 401 | 403 | 404, reason: string) => {
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n`);
@@ -192,19 +194,72 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   };
 }
 
-/** One browser tab: requests go to the dispatcher as the window; events are pushed. */
+/** Calls one tab may have in flight; more wait, and past a backlog the tab stops being read (TCP pushes back). */
+export const MAX_CALLS_PER_TAB = 16;
+/** Answers not yet taken by the tab, in bytes, past which it stops being read. */
+const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+/** Requests already read but waiting; past this the tab is cut off (it ignores the backpressure). */
+const MAX_WAITING = 10_000;
+
+type CallMessage = { id: number; method: string; params?: unknown };
+
+/**
+ * One browser tab: requests go to the dispatcher as the window; events are pushed. A tab
+ * has at most MAX_CALLS_PER_TAB calls in flight; the rest wait in order, and while any
+ * wait, or while answers pile up unsent, the socket is not read, so a tab that sends
+ * thousands of calls without waiting holds a bounded amount of the owner's memory.
+ */
 function serveClient(ws: WebSocket, dispatcher: DashboardDispatcher): void {
   const calls = new Map<number, AbortController>();
+  const waiting: CallMessage[] = [];
+  const waitingIds = new Set<number>();
+  let unsent = 0;
+  let paused = false;
+  const flow = () => {
+    const shouldPause = waiting.length > 0 || unsent > MAX_UNSENT_BYTES;
+    if (shouldPause && !paused) ws.pause();
+    else if (!shouldPause && paused) ws.resume();
+    paused = shouldPause;
+  };
   const send = (message: WireServerMessage) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    if (ws.readyState !== ws.OPEN) return;
+    const text = JSON.stringify(message);
+    unsent += text.length;
+    ws.send(text, () => {
+      unsent -= text.length;
+      flow();
+    });
   };
   const unsubscribe = dispatcher.subscribe((event, payload) => send({ event, payload }));
   ws.on('error', () => undefined);
   ws.on('close', () => {
     unsubscribe();
+    waiting.length = 0;
+    waitingIds.clear();
     for (const controller of calls.values()) controller.abort();
     calls.clear();
   });
+  const start = (message: CallMessage) => {
+    const { id } = message;
+    const controller = new AbortController();
+    calls.set(id, controller);
+    void dispatcher
+      .call(message.method, message.params, {
+        actor: 'window',
+        signal: controller.signal,
+        emit: (event, payload) => send({ id, event, payload }),
+      })
+      .then((result) => {
+        calls.delete(id);
+        send({ id, result });
+        while (calls.size < MAX_CALLS_PER_TAB && waiting.length > 0) {
+          const next = waiting.shift() as CallMessage;
+          waitingIds.delete(next.id);
+          start(next);
+        }
+        flow();
+      });
+  };
   ws.on('message', (data, isBinary) => {
     let parsed: unknown;
     try {
@@ -221,20 +276,20 @@ function serveClient(ws: WebSocket, dispatcher: DashboardDispatcher): void {
     const { id } = message.data;
     if ('cancel' in message.data) {
       calls.get(id)?.abort();
+      if (waitingIds.delete(id)) {
+        waiting.splice(waiting.findIndex((m) => m.id === id), 1);
+        send({ id, result: { ok: false, error: { code: 'OAUTH_CANCELLED', message: 'cancelled before it started' } } });
+      }
       return;
     }
-    if (calls.has(id)) return;
-    const controller = new AbortController();
-    calls.set(id, controller);
-    void dispatcher
-      .call(message.data.method, message.data.params, {
-        actor: 'window',
-        signal: controller.signal,
-        emit: (event, payload) => send({ id, event, payload }),
-      })
-      .then((result) => {
-        calls.delete(id);
-        send({ id, result });
-      });
+    if (calls.has(id) || waitingIds.has(id)) return;
+    const call: CallMessage = { id, method: message.data.method, params: message.data.params };
+    if (calls.size < MAX_CALLS_PER_TAB) start(call);
+    else if (waiting.length < MAX_WAITING) {
+      waiting.push(call);
+      waitingIds.add(id);
+    }
+    else ws.close(1008, 'too many calls without waiting for answers');
+    flow();
   });
 }

@@ -1,10 +1,10 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { SophonError, firstLine } from '../core/index.ts';
+import { SophonError, firstLine, takeSecretsFromProcessEnv } from '../core/index.ts';
 import { passphrasePrompt } from '../api/terminal-prompt.ts';
 import { startHeadless } from './serve.ts';
 
 /** Entry for `sophon serve` (bin/sophon.js routes here, so the CLI never imports the host). */
-export async function serveMain(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function serveMain(argv: readonly string[], env: NodeJS.ProcessEnv = takeSecretsFromProcessEnv()): Promise<number> {
   const program = new Command('sophon serve')
     .description('own the vault without a desktop: answer the CLI on run/sophon.sock and keep connections fresh')
     .option('--dashboard', 'also serve the Sophon window on 127.0.0.1 (prints a one-time login URL)')

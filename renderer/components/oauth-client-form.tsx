@@ -17,6 +17,10 @@ export function OAuthClientForm({ service, method }: { readonly service: Service
       setError('Paste the client id of the OAuth app you registered.');
       return;
     }
+    if (method.clientKind === 'confidential' && clientSecret.trim() === '') {
+      setError(`${service.name} requires the client secret too: paste it from the provider console.`);
+      return;
+    }
     setBusy(true);
     const result = await configureClient({ service: service.id, clientId: clientId.trim(), ...(clientSecret.trim() ? { clientSecret: clientSecret.trim() } : {}) });
     setBusy(false);
@@ -38,12 +42,24 @@ export function OAuthClientForm({ service, method }: { readonly service: Service
           </>
         )}
       </p>
+      {method.redirectUris && method.redirectUris.length > 0 && (
+        <div className="redirect-uris">
+          <p className="muted">Add {method.redirectUris.length > 1 ? 'these redirect URIs' : 'this redirect URI'} to the app, exactly as written:</p>
+          <ul aria-label="Redirect URIs to register">
+            {method.redirectUris.map((r) => (
+              <li key={r.uri}>
+                <code>{r.uri}</code>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       <div className="field">
         <label htmlFor={`${id}-client`}>Client id</label>
         <input id={`${id}-client`} value={clientId} autoComplete="off" spellCheck={false} onChange={(e) => setClientId(e.target.value)} />
       </div>
       <div className="field">
-        <label htmlFor={`${id}-secret`}>Client secret (only if the app has one)</label>
+        <label htmlFor={`${id}-secret`}>{method.clientKind === 'confidential' ? `Client secret (${service.name} requires it)` : 'Client secret (only if the app has one)'}</label>
         <input id={`${id}-secret`} type="password" value={clientSecret} autoComplete="off" onChange={(e) => setClientSecret(e.target.value)} />
       </div>
       {error && (

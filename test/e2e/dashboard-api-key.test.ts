@@ -188,6 +188,26 @@ describe('dashboard end to end (Chromium against `sophon serve --dashboard`)', (
     expect(await page.getByTestId('connection-list').getAttribute('data-count')).toBe('1');
   });
 
+  it('before a first OAuth sign-in, shows the redirect URI to register and refuses a missing required secret', async () => {
+    const open = async (search: string, name: RegExp, heading: string) => {
+      await page.goto(`${served.origin}/`);
+      await page.getByRole('button', { name: 'Add connection' }).first().click();
+      await page.getByLabel('Search services').fill(search);
+      await page.getByRole('button', { name }).click();
+      await page.getByRole('heading', { name: heading }).waitFor();
+    };
+    await open('dropbox', /^Dropbox/, 'Connect Dropbox');
+    expect(await page.getByRole('list', { name: 'Redirect URIs to register' }).innerText()).toBe('http://127.0.0.1:53682/oauth/callback');
+    expect(await axeSeriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, '16-oauth-client-redirect.png'), fullPage: true });
+    // A Google "Desktop app" client needs nothing registered, but its secret is required.
+    await open('gmail', /^Gmail/, 'Connect Gmail');
+    expect(await page.getByRole('list', { name: 'Redirect URIs to register' }).count()).toBe(0);
+    await page.getByLabel('Client id').fill('1234-abc.apps.googleusercontent.com');
+    await page.getByRole('button', { name: 'Save client' }).click();
+    await page.getByText('Gmail requires the client secret too').waitFor();
+  });
+
   it('had no script errors or CSP violations', () => {
     expect(problems).toEqual([]);
   });

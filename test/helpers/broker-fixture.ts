@@ -30,6 +30,19 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** The credential as common JSON, URL and HTTP libraries write it (a test checks none of these comes through). */
+export function hostileForms(key: string): Record<string, string> {
+  const bytes = Buffer.from(key);
+  return {
+    gson: key.replace(/[^A-Za-z0-9]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    plus: key.replace(/\+/g, '\\u002B'),
+    percentAll: [...bytes].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+    mime: Buffer.from(`user:${key}:${key}`).toString('base64').replace(/.{1,20}/g, (line) => `${line}\r\n`),
+    hex: bytes.toString('hex'),
+    hexUpper: bytes.toString('hex').toUpperCase(),
+  };
+}
+
 /**
  * The upstream API every fixture service points at: it echoes what it got (the real
  * credential included, as a careless API might) in many shapes.
@@ -73,6 +86,18 @@ export function upstreamHandler(seen: Seen[], foreignUrl: () => string) {
           }),
         );
         return;
+      case '/encoded-hostile': {
+        // What careless APIs and libraries produce: Gson/Go-style \u escapes, every byte percent-encoded, MIME base64, hex.
+        const forms = hostileForms(key);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        if (url.searchParams.has('big')) {
+          // Streamed (no length, written in pieces), so the streaming redactor sees it, split at awkward places.
+          const text = `{"padding":"${'x'.repeat(300_000)}",${JSON.stringify(forms).slice(1)}`;
+          for (let i = 0; i < text.length; i += 997) res.write(text.slice(i, i + 997));
+          res.end();
+        } else res.end(`{"forms":${JSON.stringify(forms)},"gson":"${forms.gson}"}`);
+        return;
+      }
       case '/octet':
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.end(Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(key), Buffer.from([255])]));

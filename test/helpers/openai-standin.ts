@@ -57,7 +57,8 @@ export async function startOpenAIStandin(options: { accountId?: string; plan?: s
     if (!grant || grant.challenge !== challenge || grant.redirectUri !== form.get('redirect_uri') || form.get('client_id') !== CLIENT_ID) return json(res, 400, { error: 'invalid_grant' });
     issue(res, !options.omitExpiresIn);
   });
-  issuer = upstream.url;
+  // The issuer auth.openai.com names in its id_tokens, wherever the stand-in listens (only the host moves).
+  issuer = 'https://auth.openai.com';
   return {
     ...upstream,
     state,

@@ -77,7 +77,7 @@ describe('a 100 MB body through the proxy', () => {
     expect(inFlight).toBeLessThan(48 * 1024 * 1024);
     // Holding the body anywhere would cost at least its size (twice: up and down); GC slack stays well under.
     expect(growth).toBeLessThan(150);
-    const { entries } = fx.env.core.audit.read({ skill: 'bulk', action: 'broker.call' });
+    const { entries } = await fx.env.core.audit.read({ skill: 'bulk', action: 'broker.call' });
     expect(entries[0]?.detail).toMatchObject({ status: 200, bytesIn: TOTAL });
   });
 });

@@ -263,7 +263,7 @@ describe('the broker proxy', () => {
     const token = await fx.env.mint('narrow', 'list-items');
     await text(await fx.env.call('/proxy/echo:one/items?secret-looking=1', token));
     await text(await fx.env.call('/proxy/echo:one/admin', token));
-    const { entries } = fx.env.core.audit.read({ skill: 'narrow', action: 'broker.' });
+    const { entries } = await fx.env.core.audit.read({ skill: 'narrow', action: 'broker.' });
     const [refusal, call, mint] = entries;
     expect(mint).toMatchObject({ actor: 'runtime', action: 'broker.mint', skill: 'narrow', tool: 'list-items', outcome: 'ok' });
     expect(call).toMatchObject({ actor: 'skill', action: 'broker.call', skill: 'narrow', tool: 'list-items', connection: fx.env.ids['echo:one'], outcome: 'ok' });
@@ -272,7 +272,7 @@ describe('the broker proxy', () => {
     expect(typeof call!.detail!['ms']).toBe('number');
     expect(refusal).toMatchObject({ action: 'broker.call', outcome: 'denied', detail: expect.objectContaining({ status: 403 }) });
     expect(refusal!.reason).toMatch(/outside what skill "narrow" may use/);
-    expect(fx.env.core.audit.verify().ok).toBe(true);
+    expect((await fx.env.core.audit.verify()).ok).toBe(true);
 
     fx.env.core.audit.flush();
     const trail = await readFile(join(fx.home.dir, 'audit', 'audit.jsonl'), 'utf8');

@@ -166,12 +166,12 @@ describe('agent runtimes over HTTP', () => {
 
   it('audits mints by the runtime and refusals, filterable by skill and time', async () => {
     const since = fx.env.clock.now() - 60_000;
-    const { entries } = fx.env.core.audit.read({ skill: 'mail', since, action: 'broker.mint' });
+    const { entries } = await fx.env.core.audit.read({ skill: 'mail', since, action: 'broker.mint' });
     expect(entries.some((e) => e.actor === 'runtime' && e.outcome === 'ok' && e.detail?.['via'] === 'http')).toBe(true);
     expect(entries.some((e) => e.outcome === 'denied' && /declares the tools/.test(e.reason ?? ''))).toBe(true);
-    const keyRefusals = fx.env.core.audit.read({ action: 'broker.mint' }).entries.filter((e) => e.reason === 'missing or wrong runtime key');
+    const keyRefusals = (await fx.env.core.audit.read({ action: 'broker.mint' })).entries.filter((e) => e.reason === 'missing or wrong runtime key');
     expect(keyRefusals.length).toBe(3);
-    expect(fx.env.core.audit.read({ skill: 'mail', since: fx.env.clock.now() + 1 }).entries).toEqual([]);
+    expect((await fx.env.core.audit.read({ skill: 'mail', since: fx.env.clock.now() + 1 })).entries).toEqual([]);
   });
 });
 

@@ -14,7 +14,7 @@ async function freshLog(count: number) {
   const headFile = join(home.dir, 'audit.head');
   const key = randomBytes(32);
   let t = Date.parse('2026-01-01T00:00:00Z');
-  const log = AuditLog.open({ file, headFile, key, clock: { now: () => (t += 1000) } });
+  const log = await AuditLog.open({ file, headFile, key, clock: { now: () => (t += 1000) } });
   for (let i = 0; i < count; i++) log.append({ actor: 'cli', action: 'credential.read', connection: `c-${i}` });
   log.flush();
   const reopen = () => AuditLog.open({ file, headFile, key, clock: { now: () => Date.now() } });
@@ -29,48 +29,48 @@ async function editLines(file: string, edit: (lines: string[]) => string[]): Pro
 describe('audit trail', () => {
   it('chains lines and verifies an untouched trail, across reopen', async () => {
     const { log, reopen } = await freshLog(5);
-    log.dispose();
-    const again = reopen();
+    await log.dispose();
+    const again = await reopen();
     again.append({ actor: 'host', action: 'credential.write', connection: 'c-5' });
-    const result = again.verify();
+    const result = await again.verify();
     expect(result).toEqual({ ok: true, lines: 6, problems: [] });
-    expect(again.read({ limit: 2 }).entries.map((e) => e.seq)).toEqual([6, 5]);
-    again.dispose();
+    expect((await again.read({ limit: 2 })).entries.map((e) => e.seq)).toEqual([6, 5]);
+    await again.dispose();
   });
 
   it('finds an edited line', async () => {
     const { log, file } = await freshLog(5);
     await editLines(file, (l) => l.map((line, i) => (i === 2 ? line.replace('c-2', 'c-9') : line)));
-    expect(log.verify().problems).toEqual([expect.objectContaining({ line: 3, problem: expect.stringMatching(/edited/) })]);
-    log.dispose();
+    expect((await log.verify()).problems).toEqual([expect.objectContaining({ line: 3, problem: expect.stringMatching(/edited/) })]);
+    await log.dispose();
   });
 
   it('finds reordered lines', async () => {
     const { log, file } = await freshLog(5);
     await editLines(file, (l) => [l[0]!, l[2]!, l[1]!, l[3]!, l[4]!]);
-    const result = log.verify();
+    const result = await log.verify();
     expect(result.ok).toBe(false);
     expect(result.problems.some((p) => /order|missing/.test(p.problem))).toBe(true);
-    log.dispose();
+    await log.dispose();
   });
 
   it('finds a deleted line in the middle and lines cut from the end', async () => {
     const { log, file } = await freshLog(5);
     await editLines(file, (l) => l.filter((_, i) => i !== 1));
-    expect(log.verify().problems[0]?.problem).toMatch(/missing/);
-    log.dispose();
+    expect((await log.verify()).problems[0]?.problem).toMatch(/missing/);
+    await log.dispose();
 
     const second = await freshLog(5);
     await editLines(second.file, (l) => l.slice(0, 4));
-    expect(second.log.verify().problems[0]?.problem).toMatch(/cut from the end/);
-    second.log.dispose();
+    expect((await second.log.verify()).problems[0]?.problem).toMatch(/cut from the end/);
+    await second.log.dispose();
   });
 
   it('a line re-signed without the key does not verify', async () => {
     const { log, file } = await freshLog(3);
     await editLines(file, (l) => l.map((line, i) => (i === 1 ? line.replace(/"mac":"[a-f0-9]{64}"/, `"mac":"${'a'.repeat(64)}"`) : line)));
-    expect(log.verify().ok).toBe(false);
-    log.dispose();
+    expect((await log.verify()).ok).toBe(false);
+    await log.dispose();
   });
 
   it('appendSoon: chained in call order with append, written in one go, visible to read and verify', async () => {
@@ -79,22 +79,22 @@ describe('audit trail', () => {
     log.appendSoon({ actor: 'skill', action: 'broker.call', skill: 's', connection: undefined, detail: { status: 403 } });
     log.append({ actor: 'cli', action: 'broker.revoke' });
     log.appendSoon({ actor: 'skill', action: 'broker.call', skill: 's', detail: { status: 401 } });
-    expect(log.read().entries.map((e) => [e.seq, e.action, e.detail?.['status']])).toEqual([
+    expect((await log.read()).entries.map((e) => [e.seq, e.action, e.detail?.['status']])).toEqual([
       [5, 'broker.call', 401],
       [4, 'broker.revoke', undefined],
       [3, 'broker.call', 403],
       [2, 'broker.call', 200],
       [1, 'credential.read', undefined],
     ]);
-    expect(log.verify()).toEqual({ ok: true, lines: 5, problems: [] });
+    expect(await log.verify()).toEqual({ ok: true, lines: 5, problems: [] });
     log.appendSoon({ actor: 'skill', action: 'broker.call', skill: 's' });
-    log.dispose();
+    await log.dispose();
     const lines = (await readFile(file, 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(6);
     expect(lines[2]).not.toContain('connection');
-    const again = reopen();
-    expect(again.verify().ok).toBe(true);
-    again.dispose();
+    const again = await reopen();
+    expect((await again.verify()).ok).toBe(true);
+    await again.dispose();
   });
 
   it('writes each line as the JSON of {seq, ts, ...event, prev, mac}, whatever the strings hold', async () => {
@@ -115,8 +115,8 @@ describe('audit trail', () => {
       expect(rest).toMatchObject({ prev });
       prev = mac;
     });
-    expect(log.verify().ok).toBe(true);
-    log.dispose();
+    expect((await log.verify()).ok).toBe(true);
+    await log.dispose();
   });
 
   it('an event that cannot be serialised still leaves a line, and the batch and the chain stay whole', async () => {
@@ -124,14 +124,14 @@ describe('audit trail', () => {
     log.appendSoon({ actor: 'skill', action: 'broker.call', detail: { status: 200 } });
     log.appendSoon({ actor: 'skill', action: 'broker.call', detail: { huge: 10n as unknown as number } });
     log.appendSoon({ actor: 'skill', action: 'broker.call', detail: { status: 201 } });
-    expect(log.read().entries.map((e) => [e.seq, e.outcome, e.detail?.['status']])).toEqual([
+    expect((await log.read()).entries.map((e) => [e.seq, e.outcome, e.detail?.['status']])).toEqual([
       [4, undefined, 201],
       [3, 'error', undefined],
       [2, undefined, 200],
       [1, undefined, undefined],
     ]);
-    expect(log.verify().ok).toBe(true);
-    log.dispose();
+    expect((await log.verify()).ok).toBe(true);
+    await log.dispose();
   });
 
   it('timestamps are those of Date#toISOString', () => {

@@ -33,6 +33,12 @@ describe('proxy request targets', () => {
     '/proxy/x/a\\..\\y',
     '/proxy/x/a%00b',
     '/proxy/x/a%0d%0aHost:%20evil',
+    '/proxy/x/public/..;/admin',
+    '/proxy/x/public/..;jsessionid=1/admin',
+    '/proxy/x/public/%2e%2e;/admin',
+    '/proxy/x/public/%2e%2e%3b/admin',
+    '/proxy/x/public/.;/admin',
+    '/proxy/x/..;',
     '/proxy/x/a%250d%250a',
     '/proxy/x/a b',
     '/proxy/x/a\u00e9',
@@ -50,6 +56,11 @@ describe('proxy request targets', () => {
       expect(parseProxyTarget(target).ok).toBe(false);
     });
   }
+
+  it('keeps path parameters that are not on a dot segment', () => {
+    expect(parseProxyTarget('/proxy/x/items;v=1/a').ok).toBe(true);
+    expect(parseProxyTarget('/proxy/x/a..;b').ok).toBe(true);
+  });
 
   it('keeps literal percent signs that are data', () => {
     expect(parseProxyTarget('/proxy/x/search/100%25').ok).toBe(true);

@@ -30,7 +30,7 @@ export function foundationHandlers(core: SophonCore): Handlers {
     'connections.status': async (input) => connectionView(await core.connections.resolve(input.ref)),
     'audit.list': async (input) => core.audit.read(input),
     'audit.verify': async () => {
-      const result = core.audit.verify();
+      const result = await core.audit.verify();
       return { ...result, problems: [...result.problems] };
     },
     'vault.health': async () => {

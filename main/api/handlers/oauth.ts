@@ -65,13 +65,13 @@ export function oauthHandlers(core: SophonCore, dispatcher: Dispatcher): Handler
     },
     'connections.remove': async (input, ctx) => {
       const connection = await core.connections.resolve(input.ref);
-      let revoked: 'revoked' | 'not_supported' | 'failed' = 'not_supported';
+      let revocation: Awaited<ReturnType<typeof revokeConnection>> = { outcome: 'not_supported' };
       if (connection.authMethod === 'oauth2' || connection.authMethod === 'device') {
         const secret = (await core.vault.get<StoredSecret>(`secret/${connection.id}`)) ?? undefined;
-        revoked = await revokeConnection(core, connection, secret, { actor: ctx.actor });
+        revocation = await revokeConnection(core, connection, secret, { actor: ctx.actor });
       }
       const removed = await core.connections.remove(connection.id, { actor: ctx.actor });
-      return { connection: connectionView(removed), revoked };
+      return { connection: connectionView(removed), revoked: revocation.outcome, ...(revocation.note ? { revocationNote: revocation.note } : {}) };
     },
     'oauth.configure': async (input, ctx) => {
       const service = core.catalog.require(input.service);

@@ -9,6 +9,24 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** A word the shell takes as it is. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * curl commands that keep the runtime key and broker tokens off every command line (argv is
+ * readable by any local user with `ps`): the header goes to curl on stdin (`-H @-`), made
+ * by printf, a shell builtin, from a file or a variable.
+ */
+export function curlForms(proxyUrl: string, runtimeKeyFile: string): { mint: string; call: string } {
+  const origin = proxyUrl.replace(/\/proxy$/, '');
+  return {
+    mint: `printf 'Authorization: Bearer %s\\n' "$(cat ${shellWord(runtimeKeyFile)})" | curl -sS -H @- -H 'content-type: application/json' -d '{"skill": "SKILL", "tool": "TOOL"}' ${origin}/broker/mint`,
+    call: `printf 'Authorization: Bearer %s\\n' "$TOKEN" | curl -sS -H @- ${proxyUrl}/CONNECTION/PATH`,
+  };
+}
+
 export function registerBroker(program: Command, cli: CliContext): void {
   const broker = program.command('broker').description('broker tokens: short-lived, per-skill access to connections through the local proxy');
 
@@ -67,8 +85,15 @@ export function registerBroker(program: Command, cli: CliContext): void {
       const out = output(Boolean(opts.json));
       const status = unwrap(await cli.call<BrokerStatusView>('broker.status', {}));
       const runtimeKeyFile = join(sophonPaths(resolveHome(cli.env)).runDir, RUNTIME_KEY_FILE);
-      out.data({ ...status, runtimeKeyFile });
+      const curl = status.running && status.proxyUrl ? curlForms(status.proxyUrl, runtimeKeyFile) : undefined;
+      out.data({ ...status, runtimeKeyFile, ...(curl ? { curl } : {}) });
       out.line(status.running ? `proxy: ${status.proxyUrl}  (runtime key: ${runtimeKeyFile})` : 'proxy: not running — start `sophon serve` or the desktop app');
+      if (curl) {
+        out.line('mint over HTTP (the key stays off the command line, where `ps` shows it to every user):');
+        out.line(`  ${curl.mint}`);
+        out.line('call with a broker token in $TOKEN (TOKEN=$(sophon broker mint --skill SKILL --tool TOOL)):');
+        out.line(`  ${curl.call}`);
+      }
       out.line(`token lifetime: ${status.defaultTtlSeconds} s by default, at most ${status.maxTtlSeconds} s`);
       if (status.live.length === 0) out.line('no live broker tokens');
       else out.line(table([['ID', 'SKILL', 'TOOL', 'CONNECTIONS', 'EXPIRES'], ...status.live.map((t) => [t.id, t.skill, t.tool, t.connections.map((c) => `${c.service}:${c.label}`).join(', '), formatExpiry(t.expiresAt)])]));

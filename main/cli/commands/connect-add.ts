@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { SophonError } from '../../core/index.ts';
+import { SophonError, childEnvironment } from '../../core/index.ts';
 import type { AuthMethodView, ConnectionView, EventPayload, ServiceSummary, SignInStarted } from '../../api/contract.ts';
 import { formatExpiry, output, unwrap, type Out } from '../output.ts';
-import { readSecret, readStdin } from '../prompt.ts';
+import { readSecret } from '../prompt.ts';
 import type { CliContext } from '../context.ts';
 import { addMail, mailOptions, reauthMail, type MailFlags } from './connect-mail.ts';
+import { registerConnectConfigure } from './connect-configure.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -31,7 +32,7 @@ function openBrowser(url: string): void {
   if (!/^https?:\/\//.test(url)) return;
   const [command, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
   try {
-    const child = spawn(command as string, args as string[], { stdio: 'ignore', detached: true });
+    const child = spawn(command as string, args as string[], { stdio: 'ignore', detached: true, env: childEnvironment(process.env) });
     child.on('error', () => undefined);
     child.unref();
   } catch {
@@ -191,21 +192,5 @@ export function registerConnectAdd(connect: Command, cli: CliContext): void {
       await followSignIn(cli, out, started, { browser: opts.browser, json: Boolean(opts.json) });
     });
 
-  connect
-    .command('configure <service>')
-    .description('use your own OAuth client (registered at the provider) for a service')
-    .requiredOption('--client-id <id>', 'the OAuth client id from the provider console')
-    .option('--client-secret-stdin', 'read the client secret from stdin (only for providers that insist on one)')
-    .option('--json', 'print JSON')
-    .action(async (serviceId: string, opts: { clientId: string; clientSecretStdin?: boolean; json?: boolean }) => {
-      const out = output(Boolean(opts.json));
-      let clientSecret: string | undefined;
-      if (opts.clientSecretStdin) {
-        clientSecret = (process.stdin.isTTY ? await readSecret('client secret') : await readStdin()).trim();
-        if (!clientSecret) throw new SophonError('EMPTY_SECRET', 'no client secret on stdin — pipe it, e.g. `printf %s "$SECRET" | sophon connect configure … --client-secret-stdin`');
-      }
-      const result = unwrap(await cli.call<{ service: string; clientId: string; hasSecret: boolean }>('oauth.configure', { service: serviceId, clientId: opts.clientId, ...(clientSecret ? { clientSecret } : {}) }));
-      out.data(result);
-      out.line(`${result.service}: OAuth client ${result.clientId}${result.hasSecret ? ' (with secret, kept in the vault)' : ''} — now run \`sophon connect add ${result.service}\``);
-    });
+  registerConnectConfigure(connect, cli);
 }

@@ -69,9 +69,10 @@ export function registerConnect(program: Command, cli: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (ref: string, opts: { json?: boolean }) => {
       const out = output(Boolean(opts.json));
-      const result = unwrap(await cli.call<{ connection: ConnectionView; revoked: string }>('connections.remove', { ref }));
+      const result = unwrap(await cli.call<{ connection: ConnectionView; revoked: string; revocationNote?: string }>('connections.remove', { ref }));
       out.data(result);
-      const revoked = result.revoked === 'revoked' ? ' (revoked at the provider)' : result.revoked === 'failed' ? ' (the provider did not confirm revocation; revoke it in its settings)' : '';
+      const revoked = result.revoked === 'revoked' ? ' (revoked at the provider)' : result.revoked === 'failed' ? ' (the provider did not confirm the revocation)' : '';
       out.line(`removed ${result.connection.service}:${result.connection.label} (${result.connection.id})${revoked}`);
+      if (result.revocationNote) out.warn(result.revocationNote);
     });
 }

@@ -1,7 +1,16 @@
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { openSync, writeSync, closeSync, fsyncSync, readFileSync, writeFileSync, renameSync, fstatSync } from 'node:fs';
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { openSync, writeSync, closeSync, fsyncSync, renameSync } from 'node:fs';
 import { z } from 'zod';
 import type { Clock } from '../ports.ts';
+import { ChainVerifier, FINDING, GENESIS, macOf, type AuditProblem, type Position } from './audit-chain.ts';
+import { forEachLine, forEachLineBackwards, OVERLONG, sealedName, trailFiles } from './audit-files.ts';
+import { readHead, writeHead, type AnchorPosition, type AuditAnchor, type HeadState } from './audit-head.ts';
+import { cutTornLine, resumePosition, type Resumed } from './audit-resume.ts';
+import { IsoTimestamps } from './iso-timestamps.ts';
+
+export { IsoTimestamps } from './iso-timestamps.ts';
+export { AnchorPosition, type AuditAnchor } from './audit-head.ts';
+export type { AuditProblem } from './audit-chain.ts';
 
 export const AuditActor = z.enum(['host', 'cli', 'skill', 'window', 'runtime']);
 export type AuditActor = z.infer<typeof AuditActor>;
@@ -24,28 +33,59 @@ export interface AuditEntry extends AuditEvent {
   readonly ts: string;
 }
 
-export interface AuditProblem {
-  readonly line: number;
-  readonly problem: string;
-}
-
 export interface AuditVerification {
   readonly ok: boolean;
   readonly lines: number;
   readonly problems: readonly AuditProblem[];
 }
 
-const GENESIS = '0'.repeat(64);
-const MAC_SUFFIX = /,"mac":"([a-f0-9]{64})"\}$/;
+export interface AuditFilter {
+  readonly since?: number;
+  readonly skill?: string;
+  readonly connection?: string;
+  readonly action?: string;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export interface AuditPage {
+  readonly entries: AuditEntry[];
+  /** Matching entries; a lower bound when `complete` is false. */
+  readonly total: number;
+  /** False when counting stopped before the start of the trail (a filtered count over a huge trail). */
+  readonly complete: boolean;
+}
+
+export interface AuditLogOptions {
+  /** The active file, audit/audit.jsonl; sealed segments go beside it. */
+  readonly file: string;
+  readonly headFile: string;
+  readonly key: Buffer;
+  readonly clock: Pick<Clock, 'now'>;
+  /** Where the trail's position is kept out of reach of the audit files (the vault). */
+  readonly anchor?: AuditAnchor;
+  /** Rotate the active file into a sealed segment past this size (default 64 MiB). */
+  readonly segmentBytes?: number;
+}
+
+const SEGMENT_BYTES = 64 * 1024 * 1024;
+const HEAD_DELAY_MS = 200;
+const ANCHOR_EVERY_MS = 1000;
+/** How many lines a filtered count looks at past the page before it settles for "at least". */
+const COUNT_BUDGET = 200_000;
 
 /**
  * The append-only audit trail: one JSON object per line, each carrying the MAC of the
- * line before (`prev`) and its own (`mac`, HMAC-SHA256 under a key kept in the vault),
- * so an edited, reordered or deleted line breaks the chain. `audit.head` records the
- * last seq and MAC so that cutting lines off the end is found as well.
+ * line before (`prev`) and its own (`mac`, HMAC-SHA256 under a key kept in the vault), so
+ * an edited, reordered or deleted line breaks the chain. The trail is split into segments
+ * of bounded size and only ever read in chunks: opening it reads its end, verifying it
+ * streams it, so neither costs memory in proportion to its size. Where it ends is kept
+ * in `audit.head` and in the vault (see audit-head.ts), so cutting lines off the end,
+ * deleting the head, or rolling both back is found as well.
  */
 export class AuditLog {
   private fd: number;
+  private size: number;
   private seq: number;
   private prev: string;
   private headTimer: ReturnType<typeof setTimeout> | undefined;
@@ -56,46 +96,55 @@ export class AuditLog {
   private readonly drainSoonNow = (): void => this.drainSoon();
   private readonly macKey: KeyObject;
   private readonly timestamps = new IsoTimestamps();
+  /** The number of the newest anchor write known durable, and what it recorded. */
+  private anchored: AnchorPosition | undefined;
+  private anchorN: number;
+  private anchorTimer: ReturnType<typeof setTimeout> | undefined;
+  private anchorInFlight: Promise<void> | undefined;
+  private anchorAgain = false;
+  private lastAnchorAt = 0;
+  private closed = false;
 
   private constructor(
-    private readonly file: string,
-    private readonly headFile: string,
-    private readonly key: Buffer,
-    private readonly clock: Pick<Clock, 'now'>,
-    state: { fd: number; seq: number; prev: string },
+    private readonly options: AuditLogOptions,
+    state: { fd: number; size: number; position: Position; anchorN: number },
   ) {
     this.fd = state.fd;
-    this.seq = state.seq;
-    this.prev = state.prev;
-    this.macKey = createSecretKey(key);
+    this.size = state.size;
+    this.seq = state.position.seq;
+    this.prev = state.position.mac;
+    this.anchorN = state.anchorN;
+    this.anchored = options.anchor?.recorded;
+    this.macKey = createSecretKey(options.key);
   }
 
-  static open(options: { file: string; headFile: string; key: Buffer; clock: Pick<Clock, 'now'> }): AuditLog {
+  static async open(options: AuditLogOptions): Promise<AuditLog> {
     const fd = openSync(options.file, 'a+', 0o600);
-    const size = fstatSync(fd).size;
-    let seq = 0;
-    let prev = GENESIS;
-    if (size > 0) {
-      const last = lastLine(readFileSync(options.file, 'utf8'));
-      if (last !== undefined) {
-        try {
-          const parsed = JSON.parse(last) as { seq?: unknown; mac?: unknown };
-          if (typeof parsed.seq === 'number' && typeof parsed.mac === 'string') {
-            seq = parsed.seq;
-            prev = parsed.mac;
-          }
-        } catch {
-          // A damaged last line: new lines chain from genesis, and verify reports the break.
-        }
-      }
+    const size = cutTornLine(fd);
+    const files = await trailFiles(options.file);
+    const empty = await trailIsEmpty(files);
+    let head = readHead(options.headFile, options.key);
+    if (empty && head.state === 'missing') {
+      // A head from the first moment: from now on, a trail without one lost it.
+      writeHead(options.headFile, options.key, { seq: 0, mac: GENESIS });
+      head = readHead(options.headFile, options.key);
     }
-    return new AuditLog(options.file, options.headFile, options.key, options.clock, { fd, seq, prev });
+    const anchor = options.anchor?.recorded;
+    const signed = head.state === 'ok' ? head.head : undefined;
+    const recorded = furthest(signed, anchor);
+    const resumed = await resumePosition(files, createSecretKey(options.key), recorded);
+    const headN = signed?.n ?? 0;
+    const log = new AuditLog(options, { fd, size, position: resumed.position, anchorN: Math.max(headN, anchor?.n ?? 0) });
+    for (const reason of openFindings({ head, empty, anchor, recorded, resumed, anchored: options.anchor !== undefined })) {
+      log.append({ actor: 'host', action: FINDING, outcome: 'error', reason });
+    }
+    return log;
   }
 
   append(event: AuditEvent): AuditEntry {
     this.drainSoon();
-    const ts = this.timestamps.of(this.clock.now());
-    writeSync(this.fd, this.chain(ts, event));
+    const ts = this.timestamps.of(this.options.clock.now());
+    this.write(this.chain(ts, event));
     this.scheduleHead();
     return { seq: this.seq, ts, ...stripUndefined(event) };
   }
@@ -110,7 +159,7 @@ export class AuditLog {
     // Only the event and the time are kept here; the line is made and MACed with the others of
     // the batch, which costs the caller (the proxy, once per call) next to nothing.
     this.soon.push(event);
-    this.soonAt.push(this.clock.now());
+    this.soonAt.push(this.options.clock.now());
     if (!this.soonTimer) {
       this.soonTimer = setTimeout(this.drainSoonNow, 10);
       this.soonTimer.unref();
@@ -141,8 +190,22 @@ export class AuditLog {
         text += this.chain(ts, { actor: event.actor, action: String(event.action), outcome: 'error', reason: `the audit event could not be serialised (${(error as Error)?.message ?? String(error)})` });
       }
     }
-    writeSync(this.fd, text);
+    this.write(text);
     return true;
+  }
+
+  /** Writes whole lines, then seals the active file into a segment once it is big enough. */
+  private write(text: string): void {
+    this.size += writeSync(this.fd, text);
+    if (this.size >= (this.options.segmentBytes ?? SEGMENT_BYTES)) this.rotate();
+  }
+
+  private rotate(): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    renameSync(this.options.file, sealedName(this.options.file, this.seq));
+    this.fd = openSync(this.options.file, 'a+', 0o600);
+    this.size = 0;
   }
 
   /** The line for the next entry, chained to the one before: the JSON of {seq, ts, ...event, prev, mac}. */
@@ -152,88 +215,84 @@ export class AuditLog {
     const json = JSON.stringify(event);
     const members = json.length > 2 ? `,${json.slice(1, -1)}` : '';
     const open = `{"seq":${seq},"ts":"${ts}"${members},"prev":"${this.prev}"`;
-    const mac = this.mac(this.prev, `${open}}`);
+    const mac = macOf(this.macKey, this.prev, `${open}}`);
     this.seq = seq;
     this.prev = mac;
     return `${open},"mac":"${mac}"}\n`;
   }
 
-  /** Newest first. */
-  read(filter: { since?: number; skill?: string; connection?: string; action?: string; limit?: number; offset?: number } = {}): { entries: AuditEntry[]; total: number } {
+  /** Newest first, read from the end of the trail: a page costs what it shows, not the trail's size. */
+  async read(filter: AuditFilter = {}): Promise<AuditPage> {
     this.drainSoon();
-    const lines = readFileSync(this.file, 'utf8').split('\n').filter((line) => line.length > 0);
-    const matched: AuditEntry[] = [];
-    for (let i = lines.length - 1; i >= 0; i--) {
+    const offset = filter.offset ?? 0;
+    const limit = filter.limit ?? Number.POSITIVE_INFINITY;
+    const filtered = filter.skill !== undefined || filter.connection !== undefined || filter.action !== undefined || filter.since !== undefined;
+    const entries: AuditEntry[] = [];
+    let matched = 0;
+    let looked = 0;
+    let complete = true;
+    await forEachLineBackwards(await trailFiles(this.options.file), (line) => {
+      if (entries.length >= limit && (!filtered || ++looked > COUNT_BUDGET)) {
+        complete = false;
+        return false;
+      }
+      if (line === OVERLONG) return true;
       let entry: AuditEntry & { prev?: string; mac?: string };
       try {
-        entry = JSON.parse(lines[i] as string) as AuditEntry & { prev?: string; mac?: string };
+        entry = JSON.parse(line) as AuditEntry & { prev?: string; mac?: string };
       } catch {
-        continue;
+        return true;
       }
-      if (filter.since !== undefined && Date.parse(entry.ts) < filter.since) continue;
-      if (filter.skill !== undefined && entry.skill !== filter.skill) continue;
-      if (filter.connection !== undefined && entry.connection !== filter.connection) continue;
-      if (filter.action !== undefined && !entry.action.startsWith(filter.action)) continue;
-      const { prev: _prev, mac: _mac, ...clean } = entry;
-      matched.push(clean);
-    }
-    const offset = filter.offset ?? 0;
-    const limit = filter.limit ?? matched.length;
-    return { entries: matched.slice(offset, offset + limit), total: matched.length };
-  }
-
-  verify(): AuditVerification {
-    this.drainSoon();
-    const text = readFileSync(this.file, 'utf8');
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    const problems: AuditProblem[] = [];
-    let prev = GENESIS;
-    let expectedSeq = 1;
-    lines.forEach((line, index) => {
-      const n = index + 1;
-      const match = MAC_SUFFIX.exec(line);
-      let parsed: { seq?: unknown; prev?: unknown } | undefined;
-      try {
-        parsed = JSON.parse(line) as { seq?: unknown; prev?: unknown };
-      } catch {
-        parsed = undefined;
+      if (filter.since !== undefined && Date.parse(entry.ts) < filter.since) return false;
+      if (filter.skill !== undefined && entry.skill !== filter.skill) return true;
+      if (filter.connection !== undefined && entry.connection !== filter.connection) return true;
+      if (filter.action !== undefined && !String(entry.action).startsWith(filter.action)) return true;
+      if (matched++ >= offset && entries.length < limit) {
+        const { prev: _prev, mac: _mac, ...clean } = entry;
+        entries.push(clean);
       }
-      if (!match || !parsed) {
-        problems.push({ line: n, problem: 'not a valid audit line (edited or damaged)' });
-        return;
-      }
-      const mac = match[1] as string;
-      const body = `${line.slice(0, match.index)}}`;
-      if (!safeEqual(this.mac(String(parsed.prev), body), mac)) {
-        problems.push({ line: n, problem: 'content does not match its MAC (line edited)' });
-      } else if (parsed.prev !== prev || parsed.seq !== expectedSeq) {
-        problems.push({
-          line: n,
-          problem: typeof parsed.seq === 'number' && parsed.seq > expectedSeq ? `line(s) ${expectedSeq}..${parsed.seq - 1} missing (deleted)` : `out of order (seq ${String(parsed.seq)}, expected ${expectedSeq})`,
-        });
-      }
-      prev = mac;
-      expectedSeq = (typeof parsed.seq === 'number' ? parsed.seq : expectedSeq) + 1;
+      return true;
     });
-    const head = this.readHead();
-    if (head && head.seq > expectedSeq - 1) {
-      problems.push({ line: lines.length, problem: `the trail ends at seq ${expectedSeq - 1} but audit.head records seq ${head.seq}: ${head.seq - expectedSeq + 1} line(s) cut from the end` });
-    } else if (head && head.seq === expectedSeq - 1 && head.mac !== prev) {
-      problems.push({ line: lines.length, problem: 'the last line differs from the one audit.head records (replaced)' });
-    }
-    return { ok: problems.length === 0, lines: lines.length, problems };
+    // Unfiltered, every line is an entry: the newest seq counts them without reading them all.
+    const total = complete ? matched : filtered ? matched : Math.max(matched, this.seq);
+    return { entries, total, complete: complete || !filtered };
   }
 
+  /** Streams every segment through the chain check; memory stays flat in the trail's size. */
+  async verify(): Promise<AuditVerification> {
+    this.drainSoon();
+    const head = readHead(this.options.headFile, this.options.key);
+    const marks: Array<{ at: Position; name: string }> = [];
+    if (head.state === 'ok') marks.push({ at: head.head, name: 'audit.head' });
+    if (this.anchored) marks.push({ at: this.anchored, name: 'the vault (its anchor of the trail)' });
+    const verifier = new ChainVerifier(this.macKey, marks);
+    await forEachLine(await trailFiles(this.options.file), (line) => verifier.line(line));
+    verifier.finish();
+    headFindings(head, verifier);
+    const problems = verifier.report();
+    return { ok: problems.length === 0, lines: verifier.lines, problems };
+  }
+
+  /** Writes queued lines and the head now, and asks for an anchor write (see settle). */
   flush(): void {
     this.drainSoon();
     if (this.headTimer) clearTimeout(this.headTimer);
     this.headTimer = undefined;
     this.writeHead();
+    this.anchorSoon(0);
   }
 
-  dispose(): void {
+  /** flush(), then waits until the anchor in the vault records where the trail ends. */
+  async settle(): Promise<void> {
     this.flush();
+    while (this.anchorInFlight) await this.anchorInFlight;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.closed) return;
+    await this.settle();
+    this.closed = true;
+    if (this.anchorTimer) clearTimeout(this.anchorTimer);
     try {
       fsyncSync(this.fd);
     } catch {
@@ -242,73 +301,107 @@ export class AuditLog {
     closeSync(this.fd);
   }
 
-  private mac(prev: string, body: string): string {
-    return createHmac('sha256', this.macKey).update(`${prev}\n${body}`).digest('hex');
-  }
-
   private scheduleHead(): void {
     if (this.headTimer) return;
     this.headTimer = setTimeout(() => {
       this.headTimer = undefined;
       this.writeHead();
-    }, 200);
+      this.anchorSoon(ANCHOR_EVERY_MS);
+    }, HEAD_DELAY_MS);
     this.headTimer.unref();
   }
 
   private writeHead(): void {
     // The head must never name a line that is not on disk yet.
     this.writeSoon();
-    if (this.seq === 0) return;
-    const head = { seq: this.seq, mac: this.prev };
-    const sig = createHmac('sha256', this.key).update(`head\n${JSON.stringify(head)}`).digest('hex');
-    const tmp = `${this.headFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ ...head, sig }), { mode: 0o600 });
-    renameSync(tmp, this.headFile);
+    if (this.seq === 0 || this.closed) return;
+    writeHead(this.options.headFile, this.options.key, { seq: this.seq, mac: this.prev, ...(this.anchorN > 0 ? { n: this.anchorN } : {}) });
   }
 
-  private readHead(): { seq: number; mac: string } | undefined {
-    try {
-      const raw = JSON.parse(readFileSync(this.headFile, 'utf8')) as { seq: number; mac: string; sig: string };
-      const sig = createHmac('sha256', this.key).update(`head\n${JSON.stringify({ seq: raw.seq, mac: raw.mac })}`).digest('hex');
-      return safeEqual(sig, raw.sig) ? { seq: raw.seq, mac: raw.mac } : undefined;
-    } catch {
-      return undefined;
+  /** Records the position in the vault, at most once per `every` ms; one write at a time. */
+  private anchorSoon(every: number): void {
+    const anchor = this.options.anchor;
+    if (!anchor || this.closed) return;
+    if (this.anchored?.seq === this.seq && this.anchored.mac === this.prev) return;
+    if (this.anchorInFlight) {
+      this.anchorAgain = true;
+      return;
     }
+    const wait = this.lastAnchorAt + every - Date.now();
+    if (wait > 0) {
+      if (!this.anchorTimer) {
+        this.anchorTimer = setTimeout(() => {
+          this.anchorTimer = undefined;
+          this.anchorSoon(0);
+        }, wait);
+        this.anchorTimer.unref();
+      }
+      return;
+    }
+    if (this.anchorTimer) clearTimeout(this.anchorTimer);
+    this.anchorTimer = undefined;
+    const position: AnchorPosition = { seq: this.seq, mac: this.prev, n: this.anchorN + 1 };
+    this.lastAnchorAt = Date.now();
+    this.anchorInFlight = anchor.record(position).then(
+      () => {
+        this.anchored = position;
+        this.anchorN = Math.max(this.anchorN, position.n);
+        this.writeHead();
+      },
+      () => undefined, // the vault could not be written (it says so itself); the next batch tries again
+    );
+    void this.anchorInFlight.finally(() => {
+      this.anchorInFlight = undefined;
+      if (this.anchorAgain) {
+        this.anchorAgain = false;
+        this.anchorSoon(ANCHOR_EVERY_MS);
+      }
+    });
   }
 }
 
-function lastLine(text: string): string | undefined {
-  const trimmed = text.endsWith('\n') ? text.slice(0, -1) : text;
-  const index = trimmed.lastIndexOf('\n');
-  const line = trimmed.slice(index + 1);
-  return line.length > 0 ? line : undefined;
+/** Appended as lines of their own when the trail is opened, so that they stay found: verify reports every one. */
+function openFindings(at: { head: HeadState; empty: boolean; anchor: AnchorPosition | undefined; recorded: Position | undefined; resumed: Resumed; anchored: boolean }): string[] {
+  const { head, anchor, recorded, resumed } = at;
+  const found: string[] = [];
+  if (head.state === 'missing' && !at.empty) found.push('audit.head was missing when the trail was opened (deleted?)');
+  if (head.state === 'invalid') found.push('audit.head was edited or damaged when the trail was opened (its signature did not match)');
+  if (head.state === 'ok' && anchor && head.head.seq < anchor.seq) found.push(`audit.head (seq ${head.head.seq}) was behind the vault's record of the trail (seq ${anchor.seq}): it was rolled back`);
+  if (recorded && !resumed.confirmed) {
+    found.push(
+      resumed.end < recorded.seq
+        ? `the trail ended at seq ${resumed.end} but seq ${recorded.seq} was recorded: ${recorded.seq - resumed.end} line(s) were cut from the end`
+        : `seq ${recorded.seq}, recorded as where the trail ended, was missing or replaced`,
+    );
+  }
+  const headN = head.state === 'ok' ? (head.head.n ?? 0) : 0;
+  if (at.anchored && headN > (anchor?.n ?? 0)) {
+    found.push(`vault.enc is older than the audit trail knows (its anchor ${anchor?.n ?? 'none'}, the trail saw ${headN}): it was rolled back to an earlier copy or restored from its backup`);
+  }
+  return found;
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
+async function trailIsEmpty(files: readonly string[]): Promise<boolean> {
+  let empty = true;
+  await forEachLine(files, () => {
+    empty = false;
+    return false;
+  });
+  return empty;
+}
+
+function furthest(head: Position | undefined, anchor: Position | undefined): Position | undefined {
+  if (!head) return anchor;
+  if (!anchor) return head;
+  // The anchor lives in the vault, out of reach of the audit files: it wins a tie.
+  return head.seq > anchor.seq ? head : anchor;
+}
+
+function headFindings(head: HeadState, verifier: ChainVerifier): void {
+  if (head.state === 'missing' && verifier.lines > 0) verifier.problem(verifier.lines, 'audit.head is missing (deleted?): where the trail should end cannot be checked against it');
+  if (head.state === 'invalid') verifier.problem(verifier.lines, 'audit.head was edited or damaged (its signature does not match)');
 }
 
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-/** Date#toISOString, computed once per second: the proxy writes many lines a second. */
-export class IsoTimestamps {
-  private second = Number.NaN;
-  private prefix = '';
-
-  of(ms: number): string {
-    if (!Number.isInteger(ms)) return new Date(ms).toISOString();
-    const second = Math.floor(ms / 1000);
-    if (second !== this.second) {
-      const iso = new Date(ms).toISOString();
-      this.second = second;
-      this.prefix = iso.slice(0, -4);
-      return iso;
-    }
-    const milli = ms - second * 1000;
-    return `${this.prefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
-  }
 }

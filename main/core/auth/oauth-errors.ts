@@ -5,8 +5,9 @@ import { describeOAuthError } from './oauth-server.ts';
 /** Refresh-token errors that mean the grant is gone: sign in again (RFC 6749 §5.2 and provider variants). */
 const DEAD_GRANT = new Set(['invalid_grant', 'refresh_token_expired', 'refresh_token_reused', 'refresh_token_invalidated', 'invalid_token', 'unauthorized_client']);
 
-export function isDeadGrant(error: unknown): boolean {
-  return error instanceof oauth.ResponseBodyError && DEAD_GRANT.has(error.error);
+/** `aliases`: a definition's `errorAliases` (Slack: invalid_refresh_token means invalid_grant). */
+export function isDeadGrant(error: unknown, aliases: Readonly<Record<string, string>> = {}): boolean {
+  return error instanceof oauth.ResponseBodyError && DEAD_GRANT.has(aliases[error.error] ?? error.error);
 }
 
 export function oauthErrorCode(error: unknown): string | undefined {

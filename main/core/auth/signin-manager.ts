@@ -5,13 +5,15 @@ import type { RedirectKind, ServiceDefinition } from '../catalog/schema.ts';
 import type { ConnectionService, RequestContext } from '../connections/connection-service.ts';
 import type { Connection, StoredSecret } from '../connections/model.ts';
 import { SophonError, firstLine, toSophonError } from '../errors.ts';
-import type { Clock, RedirectListener, RedirectReceiver, TimerHandle } from '../ports.ts';
+import type { Clock, HttpFetch, RedirectListener, RedirectReceiver, TimerHandle } from '../ports.ts';
 import type { DeviceMethod, OAuth2Method } from './methods.ts';
-import { isTransient, type OAuthContext, type OAuthServers } from './oauth-server.ts';
+import { DEEP_LINK_REDIRECT, loopbackPorts } from '../catalog/redirects.ts';
+import { NO_ISSUER, isTransient, processTokenResponse, type OAuthContext, type OAuthServers } from './oauth-server.ts';
+import { lookupParams, lookupTarget } from './param-lookup.ts';
 import { oauthErrorCode, toOAuthError } from './oauth-errors.ts';
 import { tokenSecret, identityFromTokens } from './token-response.ts';
 
-export const DEEP_LINK_REDIRECT = 'sophon://oauth/callback';
+export { DEEP_LINK_REDIRECT };
 export const ATTEMPT_TTL_MS = 10 * 60_000;
 
 export interface SignInRequest {
@@ -88,6 +90,8 @@ export interface SignInManagerOptions {
   readonly receiver?: RedirectReceiver;
   /** Whether this host receives sophon:// deep links (the desktop app). */
   readonly deepLinks: boolean;
+  /** For provider calls a sign-in needs after the token exchange (a definition's `lookup`). */
+  readonly fetch: HttpFetch;
 }
 
 /**
@@ -121,6 +125,7 @@ export class SignInManager {
       throw new SophonError('UNSUPPORTED_AUTH_METHOD', `${service.name} does not offer ${request.method === 'device' ? 'the device flow' : 'OAuth sign-in'} — it offers: ${offered}`);
     }
     if (!existing) await this.checkLabelFree(service, request.label);
+    if (method.lookup) lookupTarget(service, method.lookup, { ...(existing?.params ?? {}), ...(request.params ?? {}) });
     const context = await servers.context(service, method);
     const scopes = [...new Set([...(existing?.scopes ?? []), ...(request.scopes ?? method.scopes)])];
     let resolve!: (c: Connection) => void;
@@ -159,21 +164,32 @@ export class SignInManager {
     } else {
       const receiver = this.options.receiver;
       if (!receiver) throw new SophonError('NOT_SUPPORTED', 'this host cannot listen for a loopback redirect — use the desktop app or `sophon serve`');
-      attempt.listener = await receiver.listen({ host: method.loopback.host, path: method.loopback.path, ...(method.loopback.ports ? { ports: method.loopback.ports } : {}) }, async (url) => {
-        try {
-          const connection = await this.handleRedirect(url, attempt.ctx);
-          return { ok: true, message: `${attempt.service.name} is connected as "${connection.label}".` };
-        } catch (error) {
-          return { ok: false, message: toSophonError(error).message };
-        }
-      });
+      const ports = loopbackPorts(method.loopback);
+      try {
+        attempt.listener = await receiver.listen({ host: method.loopback.host, path: method.loopback.path, ports }, async (url) => {
+          try {
+            const connection = await this.handleRedirect(url, attempt.ctx);
+            return { ok: true, message: `${attempt.service.name} is connected as "${connection.label}".` };
+          } catch (error) {
+            return { ok: false, message: toSophonError(error).message };
+          }
+        });
+      } catch (error) {
+        // A provider that compares the port cannot be sent elsewhere: say which setting moves it.
+        if (method.loopback.match !== 'exact' || !method.loopback.register) throw error;
+        throw new SophonError(
+          'OAUTH_PROTOCOL',
+          `${attempt.service.name} returns only to the registered port ${ports.join(' or ')}, which another program holds (another sign-in?) — finish or cancel that one, or set Sophon.Services.${attempt.service.id}.loopbackPort to a free port and register http://${method.loopback.host}:PORT${method.loopback.path} at the provider`,
+          { cause: error },
+        );
+      }
       attempt.redirectUri = attempt.listener.redirectUri;
     }
     const url = new URL(as.authorization_endpoint);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', clientId);
     url.searchParams.set('redirect_uri', attempt.redirectUri);
-    if (attempt.scopes.length > 0) url.searchParams.set('scope', attempt.scopes.join(' '));
+    if (attempt.scopes.length > 0) url.searchParams.set('scope', attempt.scopes.join(method.scopeSeparator));
     url.searchParams.set('state', attempt.state);
     url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(attempt.verifier));
     url.searchParams.set('code_challenge_method', 'S256');
@@ -239,10 +255,12 @@ export class SignInManager {
         throw failure;
       }
       const issuerProblem = error instanceof oauth.OperationProcessingError && /iss/i.test(error.message);
+      const named = url.searchParams.get('iss');
+      const expected = as.issuer === NO_ISSUER ? `${attempt.service.name}, which names no issuer` : as.issuer;
       throw new SophonError(
         issuerProblem ? 'OAUTH_ISSUER_MISMATCH' : 'OAUTH_PROTOCOL',
         issuerProblem
-          ? `this sign-in response did not come from ${as.issuer} (its "iss" is ${url.searchParams.get('iss') ?? 'missing'}) — refused, nothing was changed`
+          ? `this sign-in response did not come from ${expected} (its "iss" is ${named === null ? 'missing' : `"${named}"`}) — refused, nothing was changed`
           : `this sign-in response is malformed (${firstLine((error as Error).message)}) — refused, nothing was changed`,
         { cause: error },
       );
@@ -251,7 +269,7 @@ export class SignInManager {
     this.byState.delete(attempt.state as string);
     try {
       const response = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, attempt.redirectUri as string, attempt.verifier as string, http);
-      const tokens = await oauth.processAuthorizationCodeResponse(as, client, response, { requireIdToken: false });
+      const tokens = await processTokenResponse(attempt.oauth, response, 'authorization_code');
       const connection = await this.finish(attempt, tokens);
       return connection;
     } catch (error) {
@@ -266,13 +284,12 @@ export class SignInManager {
     if (!as.device_authorization_endpoint) throw new SophonError('NOT_SUPPORTED', `${attempt.service.name} has no device authorization endpoint — use the browser sign-in`);
     let device: oauth.DeviceAuthorizationResponse;
     try {
-      const parameters: Record<string, string> = attempt.scopes.length > 0 ? { scope: attempt.scopes.join(' ') } : {};
+      const parameters: Record<string, string> = attempt.scopes.length > 0 ? { scope: attempt.scopes.join(method.scopeSeparator) } : {};
       const response = await oauth.deviceAuthorizationRequest(as, client, clientAuth, parameters, http);
       device = await oauth.processDeviceAuthorizationResponse(as, client, response);
     } catch (error) {
       throw toOAuthError(error, `starting the ${attempt.service.name} device sign-in`, `check the client id (sophon connect configure ${attempt.service.id}) and that device flow is enabled for it`);
     }
-    void method;
     const now = this.options.clock.now();
     const expiresAt = Math.min(attempt.expiresAt, now + device.expires_in * 1000);
     const bounded: Attempt = { ...attempt, expiresAt };
@@ -317,12 +334,14 @@ export class SignInManager {
     const { as, client, clientAuth, http } = attempt.oauth;
     try {
       const response = await oauth.deviceCodeGrantRequest(as, client, clientAuth, attempt.deviceCode as string, http);
-      const tokens = await oauth.processDeviceCodeResponse(as, client, response);
+      const tokens = await processTokenResponse(attempt.oauth, response, 'device_code');
       if (attempt.settled) return;
       await this.finish(attempt, tokens);
     } catch (error) {
       if (attempt.settled) return;
-      const code = oauthErrorCode(error);
+      const raw = oauthErrorCode(error);
+      // Providers that spell RFC 8628's codes their own way (Microsoft: authorization_declined).
+      const code = raw !== undefined ? (attempt.method.errorAliases[raw] ?? raw) : undefined;
       switch (code) {
         case 'authorization_pending':
           this.schedulePoll(attempt);
@@ -353,7 +372,10 @@ export class SignInManager {
   private async finish(attempt: Attempt, tokens: oauth.TokenEndpointResponse): Promise<Connection> {
     const { connections, clock } = this.options;
     const secret = tokenSecret(tokens, clock.now());
-    const scopes = tokens.scope ? tokens.scope.split(' ').filter(Boolean) : [...attempt.scopes];
+    // Some providers answer with commas (GitHub, Slack) where RFC 6749 §3.3 has spaces.
+    const scopes = tokens.scope ? tokens.scope.split(/[\s,]+/).filter(Boolean) : [...attempt.scopes];
+    const known = { ...(attempt.request.reauthOf ? (await connections.get(attempt.request.reauthOf))?.params : {}), ...(attempt.request.params ?? {}) };
+    const learnt = attempt.method.lookup ? await lookupParams(attempt.service, attempt.method.lookup, secret.accessToken, known, this.options.fetch) : {};
     const account = identityFromTokens(tokens);
     const now = new Date(clock.now()).toISOString();
     let connection: Connection;
@@ -368,6 +390,7 @@ export class SignInManager {
         authMethod: attempt.method.type,
         clientId: attempt.oauth.clientId,
         lastRefreshAt: now,
+        params: { ...rest.params, ...learnt },
         refreshable: secret.refreshToken !== undefined,
         ...(secret.expiresAt !== undefined ? { expiresAt: secret.expiresAt } : {}),
         ...(account ? { account } : {}),
@@ -377,7 +400,7 @@ export class SignInManager {
       connection = await connections.prepare(attempt.service, attempt.request.label, attempt.method.type, {
         scopes,
         clientId: attempt.oauth.clientId,
-        params: { ...(attempt.request.params ?? {}) },
+        params: { ...(attempt.request.params ?? {}), ...learnt },
         refreshable: secret.refreshToken !== undefined,
         ...(secret.expiresAt !== undefined ? { expiresAt: secret.expiresAt } : {}),
         ...(account ? { account } : {}),

@@ -22,6 +22,10 @@ export const BrokerSettings = z.object({
   UpstreamConnections: z.number().int().min(1).max(1024).default(64),
   /** Upstream answer deadline (headers), seconds. */
   UpstreamTimeoutSeconds: z.number().min(1).max(3600).default(60),
+  /** Connections from skills open at once; past it the oldest idle one is closed (see net-limits.ts). */
+  MaxConnections: z.number().int().min(16).max(16_384).default(1024),
+  /** Calls one broker token may have in flight at once; more are answered 429. */
+  MaxCallsPerToken: z.number().int().min(1).max(4096).default(64),
 });
 export type BrokerSettings = z.infer<typeof BrokerSettings>;
 

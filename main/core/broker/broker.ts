@@ -240,6 +240,8 @@ export function brokerStatusFor(code: string): number {
       return 409;
     case 'NEEDS_REAUTH':
       return 424;
+    case 'BROKER_BUSY':
+      return 429;
     case 'INVALID_INPUT':
       return 400;
     case 'NETWORK_ERROR':

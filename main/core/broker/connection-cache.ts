@@ -130,9 +130,9 @@ export class ConnectionCache {
 }
 
 function buildRoute(connection: Connection, service: ServiceDefinition): Route {
-  const primary = resolveBaseUrl(service, connection.params);
-  const extra = service.api.additionalBaseUrls.filter((url) => checkBaseUrl(url) === undefined);
   const method = service.auth.find((m) => m.type === connection.authMethod) as AuthMethod | undefined;
+  const primary = resolveBaseUrl(service, connection.params, method);
+  const extra = service.api.additionalBaseUrls.filter((url) => checkBaseUrl(url) === undefined);
   const rules = method ? attachRules(service, method) : service.attach;
   return {
     connection,

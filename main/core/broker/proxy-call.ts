@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../connections/connection-service.ts';
 import { SophonError, isSophonError } from '../errors.ts';
@@ -10,6 +11,7 @@ import { buildQuery, parseProxyTarget, upstreamPath, type ProxyTarget, type Upst
 import { MidStreamError, Refusal, callUpstream, countedBody, type CallRecord, type ResponsePlan } from './upstream-call.ts';
 import { bearer } from './runtime-key.ts';
 import { pathAllowed } from './skill-manifest.ts';
+import { MAX_FORM_BODY, isFormBody, overridesInForm, overridesInQuery, readFormBody } from './method-override.ts';
 import type { TokenConnection, TokenRecord } from './token-store.ts';
 
 export { buildQuery } from './proxy-path.ts';
@@ -19,6 +21,9 @@ export interface ProxyDeps {
   readonly agent: Dispatcher;
   readonly clock: Clock;
   readonly reauthHoldMs: number;
+  /** Calls a token may have in flight; the count per token id lives in `inFlight`. */
+  readonly maxCallsPerToken: number;
+  readonly inFlight: Map<string, number>;
 }
 
 /**
@@ -41,14 +46,21 @@ export function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: ServerResp
     bytesOut: 0,
     gone: false,
     onGone: undefined,
+    counted: false,
   };
   res.on('close', () => {
+    if (call.counted) release(deps, call.token as string);
     if (res.writableFinished) return;
     call.gone = true;
     call.onGone?.gone();
   });
   try {
     const record = authenticate(deps, req, call);
+    // The one peer the proxy knows: a token. One skill cannot take every upstream connection and all memory.
+    const running = deps.inFlight.get(record.id) ?? 0;
+    if (running >= deps.maxCallsPerToken) throw new Refusal(429, 'BROKER_BUSY', `this broker token already has ${running} calls in flight (Sophon.Broker.MaxCallsPerToken) — wait for some to finish, then retry`);
+    deps.inFlight.set(record.id, running + 1);
+    call.counted = true;
     // TRACE echoes the request (credential included) by design; CONNECT would tunnel past every check.
     if (call.method === 'TRACE' || call.method === 'TRACK' || call.method === 'CONNECT') throw new Refusal(405, 'BROKER_DENIED', `${call.method} is never forwarded by the broker`);
     const parsed = parseProxyTarget(req.url ?? '');
@@ -62,7 +74,7 @@ export function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: ServerResp
       return;
     }
     const base = checkTarget(route, record, granted, target, call);
-    const credential = route.connection.state === 'needs_reauth' ? undefined : cache.cachedCredential(granted.connectionId);
+    const credential = route.connection.state === 'needs_reauth' || needsFormCheck(granted, req) ? undefined : cache.cachedCredential(granted.connectionId);
     if (credential === undefined) {
       void loadThenForward(deps, req, res, call, record, target, granted, { route, base });
       return;
@@ -79,13 +91,14 @@ async function loadThenForward(deps: ProxyDeps, req: IncomingMessage, res: Serve
     const cache = deps.broker.cache;
     let route = checked?.route ?? (await cache.loadRoute(granted.connectionId));
     const base = checked?.base ?? checkTarget(route, record, granted, target, call);
+    const form = needsFormCheck(granted, req) ? await checkedForm(record, granted, req) : undefined;
     let credential = route.connection.state === 'needs_reauth' ? undefined : cache.cachedCredential(granted.connectionId);
     if (!credential) {
       const live = await liveCredential(deps, route, { actor: 'skill', skill: record.skill, tool: record.tool }, call);
       route = live.route;
       credential = live.credential;
     }
-    forward(deps, req, res, call, target, route, base, credential);
+    forward(deps, req, res, call, target, route, base, credential, form);
   } catch (error) {
     refuse(deps, req, res, call, error);
   }
@@ -102,9 +115,8 @@ function checkTarget(route: Route, record: TokenRecord, granted: TokenConnection
 }
 
 /** Sends the checked call upstream with the credential attached; the answer is audited or refused when it ends. */
-function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, call: CallRecord, target: ProxyTarget, route: Route, base: UpstreamBase, credential: LiveCredential): void {
-  const length = req.headers['content-length'];
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, call: CallRecord, target: ProxyTarget, route: Route, base: UpstreamBase, credential: LiveCredential, form?: Buffer): void {
+  const hasBody = bodyPresent(req);
   const headers = upstreamRequestHeaders(req.rawHeaders, credential.added, hasBody);
   const cache = deps.broker.cache;
   const plan: ResponsePlan = {
@@ -120,7 +132,7 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, cal
   };
   callUpstream(
     deps.agent,
-    { base, path: upstreamPath(base, target, buildQuery(target.query, route.queryNames, credential.query)), headers, body: hasBody ? countedBody(req, call) : null },
+    { base, path: upstreamPath(base, target, buildQuery(target.query, route.queryNames, credential.query)), headers, body: form ? readBody(form, call) : hasBody ? countedBody(req, call) : null },
     res,
     plan,
     call,
@@ -129,6 +141,12 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, cal
       else refuse(deps, req, res, call, error instanceof Refusal || error instanceof MidStreamError ? error : upstreamFailure(error, base, route));
     },
   );
+}
+
+/** A body already read (a checked form), sent on as it came. */
+function readBody(body: Buffer, call: CallRecord): Readable {
+  call.bytesIn = body.length;
+  return Readable.from([body]);
 }
 
 function authenticate(deps: ProxyDeps, req: IncomingMessage, call: CallRecord): TokenRecord {
@@ -164,9 +182,45 @@ function checkGrant(record: TokenRecord, granted: TokenConnection, target: Proxy
   if (granted.methods && !granted.methods.has(call.method)) {
     throw new Refusal(403, 'BROKER_DENIED', `${call.method} is not granted to skill "${record.skill}" on ${ref} (allowed: ${[...granted.methods].join(', ')}) — change the manifest and approve it again`);
   }
+  if (granted.methods) checkOverrides(record, granted, overridesInQuery(target.query), 'query');
   if (!granted.paths.some((prefix) => pathAllowed(target.canonicalPath, prefix))) {
     throw new Refusal(403, 'BROKER_DENIED', `${target.path.slice(0, 200)} is outside what skill "${record.skill}" may use on ${ref} (${granted.paths.join(' ')}) — change the manifest and approve it again`);
   }
+}
+
+/** A `_method` parameter asks frameworks for another method: it must be granted too. */
+function checkOverrides(record: TokenRecord, granted: TokenConnection, overrides: readonly string[], where: string): void {
+  for (const method of overrides) {
+    if (granted.methods?.has(method)) continue;
+    throw new Refusal(
+      403,
+      'BROKER_DENIED',
+      `a _method=${method.slice(0, 20)} parameter in the ${where} would make frameworks that honour it (Rails, Laravel, Symfony) run ${method.slice(0, 20)}, which is not granted to skill "${record.skill}" on ${granted.service}:${granted.label} — drop the parameter, or change the manifest and approve it again`,
+    );
+  }
+}
+
+/** Form bodies under a method-restricted grant are read first, to look for `_method`. */
+function needsFormCheck(granted: TokenConnection, req: IncomingMessage): boolean {
+  return granted.methods !== null && isFormBody(req) && bodyPresent(req);
+}
+
+function bodyPresent(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+async function checkedForm(record: TokenRecord, granted: TokenConnection, req: IncomingMessage): Promise<Buffer> {
+  const body = await readFormBody(req);
+  if (body === undefined) throw new Refusal(413, 'BROKER_DENIED', `a form or JSON body over ${MAX_FORM_BODY} bytes cannot be checked for a _method override under skill "${record.skill}"'s method-restricted grant — send a smaller body, or grant the skill every method ("methods": ["*"])`);
+  checkOverrides(record, granted, overridesInForm(req, body), 'form body');
+  return body;
+}
+
+function release(deps: ProxyDeps, token: string): void {
+  const left = (deps.inFlight.get(token) ?? 1) - 1;
+  if (left <= 0) deps.inFlight.delete(token);
+  else deps.inFlight.set(token, left);
 }
 
 /** The token's connection named by an id, service:label, or a service it holds once. */
@@ -311,6 +365,7 @@ export function sendJsonError(res: ServerResponse, status: number, code: string,
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
     ...(status === 401 ? { 'www-authenticate': 'Bearer realm="sophon-broker"' } : {}),
+    ...(status === 429 ? { 'retry-after': '1' } : {}),
     ...(close ? { connection: 'close' } : {}),
   });
   res.end(text);

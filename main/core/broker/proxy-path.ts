@@ -1,7 +1,7 @@
 /**
  * Turns a skill's request target (`/proxy/<connection>/<path>?<query>`) into a path under
  * one of the service's base URLs, refusing anything that could leave the base: absolute
- * URLs, dot segments in any encoding (`..`, `%2e%2e`, `%252e%252e`, `..%2f`), backslashes,
+ * URLs, dot segments in any encoding (`..`, `%2e%2e`, `%252e%252e`, `..%2f`, `..;`), backslashes,
  * control characters and malformed escapes. The upstream origin never comes from the
  * request; only the path and query do. RFC 3986 §3.3, §5.2.4, §6.2.2.
  */
@@ -45,21 +45,24 @@ function fullyDecoded(segment: string): string | undefined {
   return current;
 }
 
-const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+// A dot segment, also with path parameters after it (`..;`, `..;jsessionid=x`): Tomcat and
+// Spring drop the parameters and then resolve the dots, so `/public/..;/admin` leaves `/public`.
+const DOT_SEGMENT = /\/\.\.?(?:[/;]|$)/;
 
 /** Checks one relative path; returns the problem, or undefined when it stays inside the base. */
 export function pathProblem(path: string): string | undefined {
   if (!path.startsWith('/')) return 'the path must start with "/"';
   if (!PATH_CHARS.test(path)) return 'the path holds characters that must be percent-encoded (spaces, backslashes, control or non-ASCII characters)';
   // Without escapes the only way out is a literal dot segment (the common case, checked cheaply).
-  if (!path.includes('%')) return DOT_SEGMENT.test(path) ? 'the path holds a "." or ".." segment: it could leave the service\'s base URL' : undefined;
+  if (!path.includes('%')) return DOT_SEGMENT.test(path) ? 'the path holds a "." or ".." segment (with or without ";parameters"): it could leave the service\'s base URL' : undefined;
   if (BAD_ESCAPE.test(path)) return 'the path holds a malformed %-escape';
   for (const segment of path.split('/')) {
     const decoded = fullyDecoded(segment);
     if (decoded === undefined) return 'the path holds a malformed %-escape';
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(decoded)) return 'the path holds an encoded control character';
-    for (const part of decoded.split(/[/\\]/)) {
+    for (const whole of decoded.split(/[/\\]/)) {
+      const part = whole.split(';', 1)[0];
       if (part === '..' || part === '.') return 'the path holds a "." or ".." segment (in some encoding): it could leave the service\'s base URL';
     }
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Agent } from 'undici';
 import { z } from 'zod';
 import { describeIssues } from '../catalog/schema.ts';
+import { DEFAULT_LIMITS, guardConnections, serverOptions, type ConnectionLimits } from '../net-limits.ts';
 import { SophonError, isSophonError } from '../errors.ts';
 import { loadCaFiles } from '../tls-cas.ts';
 import type { SophonCore } from '../sophon-core.ts';
@@ -69,9 +70,12 @@ export async function startBroker(core: SophonCore, options: StartBrokerOptions 
     agent,
     clock: core.ports.clock,
     reauthHoldMs: settings.ReauthHoldSeconds * 1000,
+    maxCallsPerToken: settings.MaxCallsPerToken,
+    inFlight: new Map(),
   };
 
-  const server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 30_000 }, (req, res) => {
+  const limits: ConnectionLimits = { ...DEFAULT_LIMITS, maxConnections: settings.MaxConnections };
+  const server = createServer(serverOptions(limits), (req, res) => {
     if (!hostAllowed(req.headers.host, hosts)) {
       req.resume();
       sendJsonError(res, 421, 'BROKER_DENIED', `this is the Sophon broker on 127.0.0.1:${port}; requests for host "${String(req.headers.host).slice(0, 100)}" are refused — call http://127.0.0.1:${port}/proxy/<connection>/<path>`, {}, true);
@@ -84,6 +88,7 @@ export async function startBroker(core: SophonCore, options: StartBrokerOptions 
     }
     void control(broker, runtimeKey, req, res);
   });
+  guardConnections(server, limits);
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy();

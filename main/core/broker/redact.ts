@@ -1,175 +1,178 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { IDENTITY, normalise, type Origin } from './redact-normalise.ts';
 
 /**
  * Redaction of the credential values in use from what the broker hands back to a skill.
- * A value is looked for as is and in the encodings an upstream might echo it in:
- * percent-encoding (both hex cases, form-style), a JSON string, base64 and base64url —
- * including the value sitting at any byte alignment inside a longer base64 text (a Basic
- * header, a JWT-like blob), which is why there are three base64 fragments per value.
+ *
+ * Rather than a list of every form a value can be written in, two steps:
+ * 1. escaping is undone (redact-normalise.ts: percent-encoding, JSON/JS string escapes,
+ *    HTML character references, line breaks that wrap base64 or hex; two layers deep);
+ * 2. the result is searched for the value in each of the three ways bytes are written as
+ *    text: as they are, as base64 (standard and URL alphabets, at any of the three byte
+ *    alignments it can have inside longer base64, padded or not), and as hex (either case).
+ * A match is cut out of the original bytes, over whatever escapes it spanned. README
+ * ("What redaction covers") lists what is and is not covered.
  */
 export const REDACTED = '[REDACTED]';
 const REDACTED_BYTES = Buffer.from(REDACTED);
-/** Fragments shorter than this would match innocent text too often. */
+/** Values shorter than this would match innocent text too often. */
+const MIN_VALUE = 6;
+/** Base64 fragments shorter than this would too. */
 const MIN_FRAGMENT = 8;
+/** The most one byte of a value can grow to in text: \u00XX under a second escape, or a wrapped base64 char escaped twice. */
+const MAX_GROWTH = 14;
 
-function base64Fragments(bytes: Buffer): string[] {
-  const out: string[] = [];
+/** The base64 of `bytes` wherever they sit in a longer text: one fragment per byte alignment, both alphabets. */
+function base64Forms(bytes: Buffer): string[] {
+  const out = [bytes.toString('base64'), bytes.toString('base64url')];
   for (let shift = 0; shift < 3; shift++) {
     const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
     const wholeGroups = Math.floor((shift + bytes.length) / 3);
     // Drop the group holding the unknown preceding bytes and the one holding the unknown following bytes.
     const fragment = encoded.slice(shift === 0 ? 0 : 4, wholeGroups * 4);
-    if (fragment.length >= MIN_FRAGMENT) {
-      out.push(fragment);
-      out.push(fragment.replace(/\+/g, '-').replace(/\//g, '_'));
-    }
+    if (fragment.length >= MIN_FRAGMENT) out.push(fragment, fragment.replace(/\+/g, '-').replace(/\//g, '_'));
   }
   return out;
 }
 
-/** Every form of each value to look for, longest first, as bytes. */
-export function redactionNeedles(values: Iterable<string>): Buffer[] {
+/** Every value's forms to look for in normalised text (one character per byte), longest first. */
+export function redactionNeedles(values: Iterable<string>): string[] {
   const forms = new Set<string>();
   for (const value of values) {
-    if (value.length < 6) continue;
-    forms.add(value);
-    const uri = encodeURIComponent(value);
-    forms.add(uri);
-    forms.add(uri.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()));
-    forms.add(uri.replace(/%20/g, '+'));
-    const json = JSON.stringify(value).slice(1, -1);
-    forms.add(json);
-    forms.add(json.replace(/\//g, '\\/'));
     const bytes = Buffer.from(value, 'utf8');
-    forms.add(bytes.toString('base64'));
-    forms.add(bytes.toString('base64url'));
-    for (const fragment of base64Fragments(bytes)) forms.add(fragment);
+    if (bytes.length < MIN_VALUE) continue;
+    const raw = bytes.toString('latin1');
+    forms.add(raw);
+    // Form encoding writes a space as "+", which no decoder can tell from a literal "+".
+    if (raw.includes(' ')) forms.add(raw.replace(/ /g, '+'));
+    for (const form of base64Forms(bytes)) forms.add(form);
+    forms.add(bytes.toString('hex'));
+    forms.add(bytes.toString('hex').toUpperCase());
   }
-  return [...forms]
-    .filter((f) => f.length >= 6)
-    .map((f) => Buffer.from(f, 'utf8'))
-    .sort((a, b) => b.length - a.length);
+  return [...forms].filter((f) => f.length >= MIN_VALUE).sort((a, b) => b.length - a.length);
 }
 
-/**
- * Replaces every needle occurrence in `buf` that starts before `safeEnd`, earliest first
- * and the longest at a tie. Occurrences starting at or after `safeEnd` may be incomplete
- * and are left for the caller to look at again with more bytes.
- * Returns the output pieces and where scanning stopped.
- */
-function scan(buf: Buffer, needles: readonly Buffer[], safeEnd: number, pieces: Buffer[]): number {
-  let pos = 0;
-  const next = new Array<number>(needles.length).fill(-2);
-  for (;;) {
-    let best = -1;
-    let bestAt = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < needles.length; i++) {
-      let at = next[i] as number;
-      if (at === -1) continue;
-      if (at < pos) {
-        at = buf.indexOf(needles[i] as Buffer, pos);
-        next[i] = at;
-        if (at === -1) continue;
-      }
-      // Needles are sorted longest first, so the first at the earliest position is the longest.
-      if (at < bestAt) {
-        bestAt = at;
-        best = i;
-      }
-    }
-    if (best < 0 || bestAt >= safeEnd) break;
-    if (bestAt > pos) pieces.push(buf.subarray(pos, bestAt));
-    pieces.push(REDACTED_BYTES);
-    pos = bestAt + (needles[best] as Buffer).length;
-  }
-  return pos;
-}
-
-/**
- * The needles of one credential, as bytes for scanning bodies and as latin1 strings (one
- * character per byte, as Node holds header values) for a cheap first look.
- */
+/** The forms of the values of one credential, ready for scanning. */
 export interface NeedleSet {
-  readonly bytes: readonly Buffer[];
-  readonly strings: readonly string[];
-  readonly shortest: number;
+  readonly needles: readonly string[];
+  readonly empty: boolean;
+  /** How many bytes a streaming scan holds back: enough for the longest value in its most escaped form. */
+  readonly hold: number;
 }
 
 export function needleSet(values: Iterable<string>): NeedleSet {
-  const bytes = redactionNeedles(values);
-  return { bytes, strings: bytes.map((b) => b.toString('latin1')), shortest: bytes.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...bytes.map((b) => b.length)) };
+  const list = [...values];
+  const needles = redactionNeedles(list);
+  const longest = Math.max(0, ...list.map((v) => Buffer.byteLength(v, 'utf8')));
+  return { needles, empty: needles.length === 0, hold: needles.length === 0 ? 0 : longest * MAX_GROWTH + 64 };
 }
 
-/** Whether a latin1 string (a header value, a small body) holds any needle. */
-function mayHold(text: string, set: NeedleSet): boolean {
-  if (text.length < set.shortest) return false;
-  for (const needle of set.strings) if (text.includes(needle)) return true;
-  return false;
+type Range = [start: number, end: number];
+
+/** Where, in `text`, the needles are (in any escaping): sorted, overlapping ones merged. */
+function findRanges(text: string, set: NeedleSet): Range[] {
+  const normalised = normalise(text);
+  const haystack = normalised?.text ?? text;
+  const origin: Origin = normalised?.origin ?? IDENTITY;
+  const ranges: Range[] = [];
+  for (const needle of set.needles) {
+    for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
+      ranges.push([origin.startOf(at), origin.endOf(at + needle.length)]);
+    }
+  }
+  if (ranges.length < 2) return ranges;
+  ranges.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  const merged: Range[] = [ranges[0] as Range];
+  for (const range of ranges.slice(1)) {
+    const last = merged[merged.length - 1] as Range;
+    if (range[0] <= last[1]) last[1] = Math.max(last[1], range[1]);
+    else merged.push(range);
+  }
+  return merged;
 }
 
-/** Redacts a header value (a latin1 string). */
-export function redactHeader(value: string, set: NeedleSet): string {
-  if (!mayHold(value, set)) return value;
-  const out = redactBuffer(Buffer.from(value, 'latin1'), set.bytes);
-  return out.toString('latin1');
-}
-
-/** Redacts a small whole body, looking first without allocating. */
-export function redactSmall(buf: Buffer, set: NeedleSet): Buffer {
-  if (buf.length < set.shortest || !mayHold(buf.toString('latin1'), set)) return buf;
-  return redactBuffer(buf, set.bytes);
+/**
+ * Replaces the ranges that start before `safeEnd` with the marker, into `pieces`;
+ * returns where the output stopped (at least `safeEnd`, further when a cut runs past it).
+ */
+function cut(buf: Buffer, ranges: readonly Range[], safeEnd: number, pieces: Buffer[]): number {
+  let pos = 0;
+  for (const [start, end] of ranges) {
+    if (start >= safeEnd) break;
+    if (start > pos) pieces.push(buf.subarray(pos, start));
+    pieces.push(REDACTED_BYTES);
+    pos = end;
+  }
+  const stop = Math.max(pos, safeEnd);
+  if (stop > pos) pieces.push(buf.subarray(pos, stop));
+  return stop;
 }
 
 /** Redacts a whole buffer. Returns the same buffer when nothing matched. */
-export function redactBuffer(buf: Buffer, needles: readonly Buffer[]): Buffer {
-  if (needles.length === 0 || buf.length === 0) return buf;
+export function redactBuffer(buf: Buffer, set: NeedleSet): Buffer {
+  if (set.empty || buf.length < MIN_VALUE) return buf;
+  const ranges = findRanges(buf.toString('latin1'), set);
+  if (ranges.length === 0) return buf;
   const pieces: Buffer[] = [];
-  const pos = scan(buf, needles, buf.length, pieces);
-  if (pieces.length === 0) return buf;
-  if (pos < buf.length) pieces.push(buf.subarray(pos));
+  cut(buf, ranges, buf.length, pieces);
   return Buffer.concat(pieces);
 }
 
-export function redactString(text: string, needles: readonly Buffer[]): string {
-  if (needles.length === 0) return text;
+/** Redacts a small whole body. */
+export function redactSmall(buf: Buffer, set: NeedleSet): Buffer {
+  return redactBuffer(buf, set);
+}
+
+/** Redacts a header value (Node holds them one character per byte). */
+export function redactHeader(value: string, set: NeedleSet): string {
+  if (set.empty || value.length < MIN_VALUE) return value;
+  const ranges = findRanges(value, set);
+  if (ranges.length === 0) return value;
+  let out = '';
+  let pos = 0;
+  for (const [start, end] of ranges) {
+    out += value.slice(pos, start) + REDACTED;
+    pos = end;
+  }
+  return out + value.slice(pos);
+}
+
+export function redactString(text: string, set: NeedleSet): string {
   const buf = Buffer.from(text, 'utf8');
-  const out = redactBuffer(buf, needles);
+  const out = redactBuffer(buf, set);
   return out === buf ? text : out.toString('utf8');
 }
 
 /**
- * Streaming redaction: holds back at most (longest needle − 1) bytes between chunks, so a
- * value split across chunk boundaries is still found, and never holds a whole body.
+ * Streaming redaction: holds back `set.hold` bytes between chunks (the longest value in its
+ * most escaped form), so a value split across chunks is still found, whatever its
+ * escaping, and never holds a whole body.
  */
 export class RedactingStream extends Transform {
   private tail: Buffer = Buffer.alloc(0);
-  private readonly hold: number;
 
-  constructor(private readonly needles: readonly Buffer[]) {
+  constructor(private readonly set: NeedleSet) {
     super();
-    this.hold = Math.max(0, ...needles.map((n) => n.length)) - 1;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     const buf = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
-    const safeEnd = buf.length - this.hold;
+    const safeEnd = buf.length - this.set.hold;
     if (safeEnd <= 0) {
       this.tail = Buffer.from(buf);
       callback();
       return;
     }
     const pieces: Buffer[] = [];
-    const pos = scan(buf, this.needles, safeEnd, pieces);
-    const keepFrom = Math.max(pos, safeEnd);
-    if (keepFrom > pos) pieces.push(buf.subarray(pos, keepFrom));
+    const stop = cut(buf, this.set.empty ? [] : findRanges(buf.toString('latin1'), this.set), safeEnd, pieces);
     // Copy the tail: the chunk's memory belongs to the producer.
-    this.tail = Buffer.from(buf.subarray(keepFrom));
+    this.tail = Buffer.from(buf.subarray(stop));
     for (const piece of pieces) this.push(piece);
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.tail.length > 0) this.push(redactBuffer(this.tail, this.needles));
+    if (this.tail.length > 0) this.push(redactBuffer(this.tail, this.set));
     this.tail = Buffer.alloc(0);
     callback();
   }

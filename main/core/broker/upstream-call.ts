@@ -24,6 +24,8 @@ export interface CallRecord {
   gone: boolean;
   /** Told when the skill hangs up (the upstream exchange, or a wait for re-auth). */
   onGone?: { gone(): void };
+  /** Counted among its token's calls in flight. */
+  counted: boolean;
 }
 
 /** A refusal: answered with a JSON error and audited with its reason. */
@@ -120,7 +122,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
       location = redactHeader(stripQuery(rewritten, plan.queryNames), plan.needles);
     }
     const noBody = call.method === 'HEAD' || statusCode === 204 || statusCode === 304;
-    if (noBody || plan.needles.bytes.length === 0 || !isScanned(headers['content-type'])) {
+    if (noBody || plan.needles.empty || !isScanned(headers['content-type'])) {
       this.mode = 'pass';
       res.writeHead(statusCode, downstreamResponseHeaders(headers, plan.needles, plan.allowSetCookie, false, location));
       return;
@@ -140,7 +142,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     this.mode = 'stream';
     res.writeHead(statusCode, downstreamResponseHeaders(headers, plan.needles, plan.allowSetCookie, true, location));
-    const redactor = new RedactingStream(plan.needles.bytes);
+    const redactor = new RedactingStream(plan.needles);
     redactor.on('data', (chunk: Buffer) => {
       call.bytesOut += chunk.length;
     });

@@ -4,7 +4,8 @@ import { SophonError } from '../errors.ts';
 import { serviceOverride, type Settings } from '../settings.ts';
 import { BUILTIN_SERVICES } from './builtin/index.ts';
 import { GITHUB_HOST_SERVICES, applyGithubHost } from '../providers/github-host.ts';
-import { ServiceDefinition, describeIssues, type AuthMethod } from './schema.ts';
+import { moveOrigins } from './origins.ts';
+import { ServiceDefinition, describeIssues, type AuthMethod, type TestCall } from './schema.ts';
 
 export interface ConnectorProblem {
   readonly file: string;
@@ -124,13 +125,25 @@ export function checkDefinition(definition: ServiceDefinition): string[] {
       }
     }
   });
-  const sample = definition.api.baseUrl.replace(/\{([a-zA-Z][a-zA-Z0-9_]*)\}/g, (_m, param: string) => {
-    const declared = definition.params.find((p) => p.name === param);
-    if (!declared) problems.push(`api.baseUrl: placeholder {${param}} is not declared in params`);
-    return 'example';
+  const checkTemplate = (template: string, where: string, learnt: readonly string[] = []) => {
+    const sample = template.replace(/\{([a-zA-Z][a-zA-Z0-9_]*)\}/g, (_m, param: string) => {
+      const declared = definition.params.some((p) => p.name === param) || learnt.includes(param);
+      if (!declared) problems.push(`${where}: placeholder {${param}} is not declared in params`);
+      return 'example';
+    });
+    const urlProblem = checkBaseUrl(sample);
+    if (urlProblem) problems.push(`${where}: ${urlProblem}`);
+  };
+  checkTemplate(definition.api.baseUrl, 'api.baseUrl');
+  // A test call sends the credential: only to a host the service already names.
+  const hosts = new Set([definition.api.baseUrl, ...definition.api.additionalBaseUrls].map((u) => u.replace(/\/+$/, '')));
+  const tests: Array<[string, TestCall | undefined]> = [['test', definition.test], ...definition.auth.map((m, i): [string, TestCall | undefined] => [`auth.${i}.test`, 'test' in m ? m.test : undefined])];
+  for (const [where, test] of tests) {
+    if (test?.baseUrl && !hosts.has(test.baseUrl.replace(/\/+$/, ''))) problems.push(`${where}.baseUrl: ${test.baseUrl} is not api.baseUrl or one of api.additionalBaseUrls`);
+  }
+  definition.auth.forEach((method, index) => {
+    if ((method.type === 'oauth2' || method.type === 'device') && method.baseUrl) checkTemplate(method.baseUrl, `auth.${index}.baseUrl`, Object.keys(method.lookup?.take ?? {}));
   });
-  const urlProblem = checkBaseUrl(sample);
-  if (urlProblem) problems.push(`api.baseUrl: ${urlProblem}`);
   return problems;
 }
 
@@ -162,23 +175,36 @@ function applyOverride(original: ServiceDefinition, settings: Settings): Service
   const override = serviceOverride(settings, original.id);
   if (Object.keys(override).length === 0) return original;
   // GitHub Enterprise: a host moves every GitHub URL; explicit endpoints below still win.
-  const definition = override.host !== undefined && GITHUB_HOST_SERVICES.has(original.id) ? applyGithubHost(original, override.host) : original;
+  const hosted = override.host !== undefined && GITHUB_HOST_SERVICES.has(original.id) ? applyGithubHost(original, override.host) : original;
+  const definition = override.origins ? moveOrigins(hosted, override.origins, `Sophon.Services.${original.id}.origins`) : hosted;
   const auth = definition.auth.map((method): AuthMethod => {
     if (method.type !== 'oauth2' && method.type !== 'device') return method;
     const patched: Record<string, unknown> = { ...method };
     for (const key of OVERRIDABLE[method.type]) if (override[key] !== undefined) patched[key] = override[key];
     if (override.clientId !== undefined) patched['defaultClientId'] = override.clientId;
     if (override.scopes !== undefined) patched['scopes'] = override.scopes;
+    if (override.loopbackPort !== undefined && method.type === 'oauth2' && method.loopback.match === 'exact') patched['loopback'] = { ...method.loopback, ports: [override.loopbackPort] };
+    if (override.responseIssuer !== undefined && method.type === 'oauth2') {
+      const previous = method.responseIssuer;
+      patched['responseIssuer'] = override.responseIssuer === 'none' ? 'none' : { issuer: override.responseIssuer, always: false, idTokenIssuers: previous && previous !== 'none' ? previous.idTokenIssuers : [] };
+    }
     return patched as AuthMethod;
   });
   return { ...definition, auth, api: { ...definition.api, baseUrl: override.baseUrl ?? definition.api.baseUrl } };
 }
 
-/** The API base URL for a connection, with its params filled in and the scheme checked. */
-export function resolveBaseUrl(definition: ServiceDefinition, params: Readonly<Record<string, string>>): string {
-  const filled = definition.api.baseUrl.replace(/\{([a-zA-Z][a-zA-Z0-9_]*)\}/g, (_m, name: string) => {
+/**
+ * The API base URL for a connection, with its params filled in and the scheme checked: the
+ * auth method's own base when its tokens go elsewhere (Atlassian OAuth), else the service's.
+ */
+export function resolveBaseUrl(definition: ServiceDefinition, params: Readonly<Record<string, string>>, method?: AuthMethod): string {
+  const template = (method && (method.type === 'oauth2' || method.type === 'device') && method.baseUrl) || definition.api.baseUrl;
+  const filled = template.replace(/\{([a-zA-Z][a-zA-Z0-9_]*)\}/g, (_m, name: string) => {
     const value = params[name];
     if (value === undefined) {
+      const learnt = method && (method.type === 'oauth2' || method.type === 'device') && method.lookup?.take[name] !== undefined;
+      // A param learnt at sign-in (Atlassian's cloudId) is missing only on connections made before Sophon learnt it.
+      if (learnt) throw new SophonError('NEEDS_REAUTH', `this ${definition.name} connection does not know its ${name} yet — reconnect it with \`sophon connect reauth\` and Sophon finds it after sign-in`);
       throw new SophonError('INVALID_INPUT', `${definition.name} needs the parameter "${name}" — pass --param ${name}=VALUE`);
     }
     return encodeURIComponent(value);

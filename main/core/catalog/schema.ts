@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Loopback, OAuthFacts, ParamLookup, ResponseIssuer } from './oauth-facts.ts';
 
 /**
  * What Sophon knows about a service: how to sign in, where its API lives (the broker's
@@ -31,6 +32,24 @@ export const Attach = z.array(AttachRule).min(1);
 export const RedirectKind = z.enum(['deeplink', 'loopback', 'paste']);
 export type RedirectKind = z.infer<typeof RedirectKind>;
 
+export const TestCall = z.object({
+  method: z.enum(['GET', 'POST', 'HEAD']).default('GET'),
+  /** Another of the service's hosts (api.additionalBaseUrls) when its identity call lives there. */
+  baseUrl: HttpsOrLoopbackUrl.optional(),
+  /** Relative to the API base URL (or `baseUrl`). */
+  path: z.string().startsWith('/'),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional(),
+  expect: z
+    .object({
+      status: z.array(z.number().int().min(100).max(599)).min(1).default([200]),
+      /** A JSON field that must hold a value, e.g. Slack's {"ok": true}. Dot path. */
+      json: z.object({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) }).optional(),
+    })
+    .default({ status: [200] }),
+});
+export type TestCall = z.infer<typeof TestCall>;
+
 const ClientFields = {
   /** Where a person creates the OAuth client this method needs (shown when it is missing). */
   clientRegistrationUrl: z.url(),
@@ -39,6 +58,13 @@ const ClientFields = {
   clientSecret: z.enum(['none', 'optional', 'required']).default('none'),
   tokenEndpointAuth: z.enum(['none', 'client_secret_basic', 'client_secret_post']).default('none'),
   scopes: z.array(z.string()).default([]),
+  ...OAuthFacts,
+  /** Where an OAuth token of this method is sent when it differs from the service's (Atlassian: api.atlassian.com/ex/…). May hold {param} placeholders. */
+  baseUrl: z.string().min(1).optional(),
+  /** The test call for this method, when the service's does not fit its tokens. */
+  test: TestCall.optional(),
+  /** Params learnt after sign-in (Atlassian's cloudId). */
+  lookup: ParamLookup.optional(),
 };
 
 export const OAuth2Method = z
@@ -46,19 +72,14 @@ export const OAuth2Method = z
     type: z.literal('oauth2'),
     /** Endpoints come from this issuer's discovery document when set. */
     issuer: z.url().optional(),
+    /** The issuer its authorization responses and id_tokens name (RFC 9207), or 'none'. Unset: discovery's, else the authorization endpoint's origin. */
+    responseIssuer: ResponseIssuer.optional(),
     authorizationEndpoint: z.url().optional(),
     tokenEndpoint: z.url().optional(),
     revocationEndpoint: z.url().optional(),
     /** The ways back this provider accepts, in order of preference. */
     redirects: z.array(RedirectKind).min(1).default(['deeplink', 'loopback', 'paste']),
-    loopback: z
-      .object({
-        host: z.enum(['127.0.0.1', 'localhost']).default('127.0.0.1'),
-        path: z.string().startsWith('/').default('/oauth/callback'),
-        /** Fixed ports when the registration does not accept any port. */
-        ports: z.array(z.number().int().min(1).max(65535)).optional(),
-      })
-      .default({ host: '127.0.0.1', path: '/oauth/callback' }),
+    loopback: Loopback,
     extraAuthParams: z.record(z.string(), z.string()).default({}),
     attach: Attach.optional(),
     ...ClientFields,
@@ -86,7 +107,11 @@ const SecretFormat = {
   pattern: z.string().optional(),
   /** Where a person creates this secret. */
   help: z.url().optional(),
+  /** Where the provider documents this credential's format. */
+  docs: z.url().optional(),
   attach: Attach.optional(),
+  /** The test call for this kind of credential, when the service's does not fit it. */
+  test: TestCall.optional(),
 };
 
 export const ApiKeyMethod = z.object({ type: z.literal('api_key'), label: z.string().default('API key'), ...SecretFormat });
@@ -134,21 +159,6 @@ export type AuthMethod = z.infer<typeof AuthMethod>;
 export type AuthMethodType = AuthMethod['type'];
 export const AUTH_METHOD_TYPES = ['oauth2', 'device', 'api_key', 'bearer', 'basic', 'smtp_imap', 'cli_reader'] as const satisfies readonly AuthMethodType[];
 
-export const TestCall = z.object({
-  method: z.enum(['GET', 'POST', 'HEAD']).default('GET'),
-  /** Relative to the API base URL. */
-  path: z.string().startsWith('/'),
-  headers: z.record(z.string(), z.string()).default({}),
-  body: z.string().optional(),
-  expect: z
-    .object({
-      status: z.array(z.number().int().min(100).max(599)).min(1).default([200]),
-      /** A JSON field that must hold a value, e.g. Slack's {"ok": true}. Dot path. */
-      json: z.object({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) }).optional(),
-    })
-    .default({ status: [200] }),
-});
-export type TestCall = z.infer<typeof TestCall>;
 
 export const ServiceParam = z.object({
   name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/),

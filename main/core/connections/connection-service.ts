@@ -256,9 +256,11 @@ export class ConnectionService {
       const updated = await this.update(id, { lastTest: result, state, lastUsedAt: result.at, ...(ok && state === 'active' ? { stateReason: undefined } : !ok && state === 'error' ? { stateReason: message } : {}) });
       return { connection: updated, result };
     };
-    if (!service.test) return finish(true, `${service.name} has no test call; the credential is stored`);
     const method = service.auth.find((m) => m.type === connection.authMethod) as AuthMethod | undefined;
     if (!method) return finish(false, `${service.name} no longer offers ${connection.authMethod}`);
+    // An auth method may name its own test (its tokens may only work on another host).
+    const test = ('test' in method && method.test) || service.test;
+    if (!test) return finish(true, `${service.name} has no test call; the credential is stored`);
     let material: CredentialMaterial;
     try {
       material = await this.credential(connection, ctx, 'test');
@@ -266,16 +268,16 @@ export class ConnectionService {
       if (error instanceof SophonError && error.code === 'NEEDS_REAUTH') return { connection: (await this.get(id)) ?? connection, result: { at: new Date(this.clock.now()).toISOString(), ok: false, message: error.message, durationMs: 0 } };
       throw error;
     }
-    const base = resolveBaseUrl(service, connection.params);
-    const url = new URL(base + service.test.path);
+    const base = test.baseUrl?.replace(/\/+$/, '') ?? resolveBaseUrl(service, connection.params, method);
+    const url = new URL(base + test.path);
     const attached = attachCredential(attachRules(service, method), material);
     for (const [name, value] of attached.query) url.searchParams.set(name, value);
     let response: Response;
     try {
       response = await this.fetch(url, {
-        method: service.test.method,
-        headers: { accept: 'application/json', 'user-agent': 'SophonDesktop/0.1', ...service.api.headers, ...service.test.headers, ...attached.headers },
-        ...(service.test.body !== undefined ? { body: service.test.body } : {}),
+        method: test.method,
+        headers: { accept: 'application/json', 'user-agent': 'SophonDesktop/0.1', ...service.api.headers, ...test.headers, ...attached.headers },
+        ...(test.body !== undefined ? { body: test.body } : {}),
         redirect: 'manual',
         signal: AbortSignal.timeout(15_000),
       });
@@ -283,7 +285,7 @@ export class ConnectionService {
       const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
       return finish(false, `could not reach ${url.host} (${firstLine(cause)}) — check the network or the base URL in appsettings.json`);
     }
-    const expect = service.test.expect;
+    const expect = test.expect;
     if (!expect.status.includes(response.status)) {
       await response.body?.cancel();
       const hint = response.status === 401 || response.status === 403 ? ' — the credential was rejected; check it or add it again' : '';

@@ -5,7 +5,7 @@ import type { Connection } from '../connections/model.ts';
 import { SophonError, firstLine } from '../errors.ts';
 import type { Clock } from '../ports.ts';
 import type { DeviceMethod, OAuth2Method } from '../auth/methods.ts';
-import { describeOAuthError, isTransient, type OAuthServers } from '../auth/oauth-server.ts';
+import { describeOAuthError, isTransient, processTokenResponse, type OAuthServers } from '../auth/oauth-server.ts';
 import { isDeadGrant, oauthErrorCode } from '../auth/oauth-errors.ts';
 import { tokenSecret, type OAuthSecret } from '../auth/token-response.ts';
 
@@ -114,7 +114,7 @@ export class TokenManager {
         } else {
           const context = await servers.context(service, method as OAuth2Method | DeviceMethod);
           const response = await oauth.refreshTokenGrantRequest(context.as, context.client, context.clientAuth, secret.refreshToken, context.http);
-          const tokens = await oauth.processRefreshTokenResponse(context.as, context.client, response);
+          const tokens = await processTokenResponse(context, response, 'refresh_token');
           next = tokenSecret(tokens, clock.now(), secret);
         }
         // Persist the rotated refresh token before anyone may use the new access token.
@@ -131,7 +131,7 @@ export class TokenManager {
       } catch (error) {
         lastError = error;
         if (error instanceof SophonError && error.code === 'NEEDS_REAUTH') throw error;
-        if (isDeadGrant(error)) {
+        if (isDeadGrant(error, method?.errorAliases)) {
           const reason = `the provider refused the refresh token: ${oauthErrorCode(error)}`;
           await connections.setState(connectionId, 'needs_reauth', reason);
           throw needsReauth(connection, reason);

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { access, stat, constants } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { childEnvironment } from '../child-env.ts';
 
 export interface CommandResult {
   /** The exit code; -1 when the program could not be started. */
@@ -18,8 +19,8 @@ export interface ProviderEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly platform: NodeJS.Platform;
   /**
-   * Runs a program without a shell. A secret comes back on stdout, never in argv; stdout
-   * is never logged and never put in an error message.
+   * Runs a program without a shell, in `env` without Sophon's own variables. A secret
+   * comes back on stdout, never in argv; stdout is never logged and never put in an error message.
    */
   run(command: string, args: readonly string[], options?: { readonly timeoutMs?: number }): Promise<CommandResult>;
 }
@@ -33,7 +34,7 @@ export function nodeProviderEnvironment(env: Readonly<Record<string, string | un
         execFile(
           command,
           [...args],
-          { env: env as NodeJS.ProcessEnv, timeout: options?.timeoutMs ?? 10_000, maxBuffer: 1024 * 1024, windowsHide: true, encoding: 'utf8' },
+          { env: childEnvironment(env), timeout: options?.timeoutMs ?? 10_000, maxBuffer: 1024 * 1024, windowsHide: true, encoding: 'utf8' },
           (error, stdout) => {
             if (!error) return resolve({ code: 0, stdout });
             const code = (error as { code?: unknown }).code;

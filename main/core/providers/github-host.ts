@@ -60,6 +60,9 @@ export function applyGithubHost(definition: ServiceDefinition, host: string): Se
       const value = patched[key];
       if (typeof value === 'string') patched[key] = swap(value, hosts);
     }
+    // The app-token revocation call and the issuer named on callbacks live on the Enterprise host too.
+    if (method.revocation?.kind === 'request') patched['revocation'] = { ...method.revocation, url: swap(method.revocation.url, hosts) };
+    if (method.type === 'oauth2' && method.responseIssuer && method.responseIssuer !== 'none') patched['responseIssuer'] = { ...method.responseIssuer, issuer: swap(method.responseIssuer.issuer, hosts) };
     return patched as AuthMethod;
   });
   const copilot = definition.id === 'github-copilot';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir, unlink } from 'node:fs/promises';
+import { readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SophonError } from '../errors.ts';
 import { atomicWrite } from '../fs-atomic.ts';
@@ -29,6 +29,12 @@ export interface LocalVaultOptions {
   readonly file: string;
   readonly backup: string;
   readonly protectors: ProtectorResolver;
+  /**
+   * What an earlier vault leaves behind besides its backup (the audit directory): a new
+   * vault is never created while any of it holds data, since the first write of the new
+   * vault would replace the backup, the only good copy.
+   */
+  readonly remains?: readonly string[];
 }
 
 /** Segments in a new vault: small enough to re-encrypt cheaply at 10,000 connections. */
@@ -71,10 +77,13 @@ export class LocalFileVault implements ICredentialVault {
       }
     }
     await removeStaleTemps(options.file);
-    if (!bytes) return LocalFileVault.create(options);
+    if (!bytes) {
+      await refuseOverRemains(options);
+      return LocalFileVault.create(options);
+    }
     const parsed = parseVaultFile(bytes);
     const protector = await options.protectors.forExisting(parsed.header.protector);
-    const dataKey = await protector.unseal(parsed.header.protector, { vaultId: parsed.header.vaultId });
+    const dataKey = await protector.unseal(parsed.header.protector, { vaultId: parsed.header.vaultId }).catch((error: unknown) => tamperedOrWrong(options, parsed.headerBytes, protector, error));
     const keys = deriveKeys(dataKey, parsed.header.vaultId);
     dataKey.fill(0);
     const plaintexts = decryptSegments(parsed, keys);
@@ -226,6 +235,62 @@ export class LocalFileVault implements ICredentialVault {
   private assertOpen(): void {
     if (this.closed) throw closedError();
   }
+}
+
+/**
+ * A wrong passphrase and an edited header look the same to the key wrap. The header never
+ * changes after a vault is created, so the backup holds the same one: when they differ and
+ * the backup's opens with what was given, it was vault.enc's header that was edited.
+ */
+async function tamperedOrWrong(options: LocalVaultOptions, headerBytes: Buffer, protector: KeyProtector, error: unknown): Promise<never> {
+  if (!(error instanceof SophonError) || error.code !== 'VAULT_WRONG_PASSPHRASE') throw error;
+  const backup = await readFile(options.backup).catch(() => undefined);
+  if (!backup) throw error;
+  let other: ReturnType<typeof parseVaultFile>;
+  try {
+    other = parseVaultFile(backup);
+  } catch {
+    throw error;
+  }
+  if (other.headerBytes.equals(headerBytes)) throw error;
+  const opened = await protector.unseal(other.header.protector, { vaultId: other.header.vaultId }).then(
+    (key) => {
+      key.fill(0);
+      return true;
+    },
+    () => false,
+  );
+  if (!opened) throw error;
+  throw new SophonError('VAULT_TAMPERED', `the passphrase opens ${basename(options.backup)} but not ${basename(options.file)}, whose header differs from the backup's: it was edited — nothing was changed; bring the vault back with \`sophon vault restore\``);
+}
+
+/** Paths (files, or directories holding a non-empty file) that hold data of an earlier vault. */
+async function remainsOf(paths: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) continue;
+    if (info.isFile() && info.size > 0) found.push(path);
+    else if (info.isDirectory()) {
+      for (const name of await readdir(path).catch(() => [] as string[])) {
+        const inner = await stat(join(path, name)).catch(() => undefined);
+        if (inner?.isFile() && inner.size > 0) {
+          found.push(path);
+          break;
+        }
+      }
+    }
+  }
+  return found;
+}
+
+async function refuseOverRemains(options: LocalVaultOptions): Promise<void> {
+  const found = await remainsOf([options.backup, ...(options.remains ?? [])]);
+  if (found.length === 0) return;
+  throw new SophonError(
+    'VAULT_MISSING',
+    `${options.file} is missing, but an earlier vault left ${found.join(' and ')} — no new vault was created (it would replace the backup); bring it back with \`sophon vault restore\`, or move those away to start an empty vault`,
+  );
 }
 
 /** Temp files a killed writer left behind (never the vault or its backup). */

@@ -14,14 +14,20 @@ export const PROJECT_SERVICES: readonly ServiceDefinitionInput[] = [
     auth: [
       {
         type: 'oauth2',
+        docs: 'https://linear.app/developers/oauth-2-0-authentication',
         authorizationEndpoint: 'https://linear.app/oauth/authorize',
         tokenEndpoint: 'https://api.linear.app/oauth/token',
-        revocationEndpoint: 'https://api.linear.app/oauth/revoke',
+        responseIssuer: 'none',
+        // Callback URLs are registered per application and compared as registered: a fixed port.
         redirects: ['loopback', 'deeplink'],
+        loopback: { host: '127.0.0.1', match: 'exact' },
         clientRegistrationUrl: 'https://linear.app/settings/api/applications/new',
+        // With PKCE the secret may be left out. Access tokens last 24 h; refresh tokens rotate.
         clientSecret: 'optional',
         tokenEndpointAuth: 'client_secret_post',
-        // Linear separates scopes with commas; a single scope avoids the question.
+        scopeSeparator: ',',
+        // POST /oauth/revoke with the token as the bearer credential.
+        revocation: { kind: 'request', method: 'POST', url: 'https://api.linear.app/oauth/revoke', auth: 'bearer', okStatus: [200], manageUrl: 'https://linear.app/settings/account/security' },
         scopes: ['read'],
       },
       {
@@ -29,6 +35,7 @@ export const PROJECT_SERVICES: readonly ServiceDefinitionInput[] = [
         label: 'Personal API key',
         pattern: '^lin_api_',
         help: 'https://linear.app/settings/account/security',
+        docs: 'https://linear.app/developers/graphql#personal-api-keys',
         // Personal keys go bare; only OAuth tokens take "Bearer".
         attach: [{ in: 'header', name: 'Authorization', value: '{token}' }],
       },
@@ -50,14 +57,29 @@ export const PROJECT_SERVICES: readonly ServiceDefinitionInput[] = [
     auth: [
       {
         type: 'oauth2',
+        docs: 'https://developers.notion.com/docs/authorization',
         authorizationEndpoint: 'https://api.notion.com/v1/oauth/authorize',
         tokenEndpoint: 'https://api.notion.com/v1/oauth/token',
-        revocationEndpoint: 'https://api.notion.com/v1/oauth/revoke',
-        redirects: ['loopback', 'deeplink'],
+        responseIssuer: 'none',
+        // The redirect must be one of the public connection's registered URIs, exactly.
+        redirects: ['loopback'],
+        loopback: { host: 'localhost', match: 'exact' },
         extraAuthParams: { owner: 'user' },
         clientRegistrationUrl: NOTION_INTEGRATIONS,
+        // Token requests: HTTP Basic client_id:client_secret and a JSON body; refreshing returns a new refresh token too.
         clientSecret: 'required',
         tokenEndpointAuth: 'client_secret_basic',
+        tokenRequestBody: 'json',
+        revocation: {
+          kind: 'request',
+          method: 'POST',
+          url: 'https://api.notion.com/v1/oauth/revoke',
+          auth: 'client_basic',
+          json: { token: '{token}' },
+          okStatus: [200],
+          manageUrl: 'https://www.notion.so/profile/integrations',
+          docs: 'https://developers.notion.com/reference/revoke-token',
+        },
       },
       {
         type: 'bearer',
@@ -65,6 +87,7 @@ export const PROJECT_SERVICES: readonly ServiceDefinitionInput[] = [
         // ntn_ since September 2024; older secrets start with secret_.
         pattern: '^(ntn_|secret_)',
         help: NOTION_INTEGRATIONS,
+        docs: 'https://developers.notion.com/docs/authorization#internal-connection-auth-flow-set-up',
       },
     ],
     api: { baseUrl: 'https://api.notion.com', headers: { 'Notion-Version': '2022-06-28' } },
@@ -98,14 +121,20 @@ export const PROJECT_SERVICES: readonly ServiceDefinitionInput[] = [
     auth: [
       {
         type: 'oauth2',
+        docs: 'https://developers.asana.com/docs/oauth',
         authorizationEndpoint: 'https://app.asana.com/-/oauth_authorize',
         tokenEndpoint: 'https://app.asana.com/-/oauth_token',
         revocationEndpoint: 'https://app.asana.com/-/oauth_revoke',
-        // Asana also accepts urn:ietf:wg:oauth:2.0:oob, which shows the code to copy.
+        responseIssuer: 'none',
+        // The redirect_uri must match one registered for the app: a fixed port.
         redirects: ['loopback', 'paste'],
+        loopback: { host: '127.0.0.1', match: 'exact' },
         clientRegistrationUrl: ASANA_APPS,
+        // Confidential: the secret is required; access tokens last an hour, the refresh token does not change.
         clientSecret: 'required',
         tokenEndpointAuth: 'client_secret_post',
+        // Revoking the refresh token ends the grant.
+        revocation: { kind: 'rfc7009', token: 'refresh' },
       },
       { type: 'bearer', label: 'Personal access token', help: ASANA_APPS },
     ],
@@ -116,18 +145,27 @@ export const PROJECT_SERVICES: readonly ServiceDefinitionInput[] = [
     id: 'todoist',
     name: 'Todoist',
     category: 'project',
-    description: 'The Todoist API v1. An app in the console has a single OAuth redirect URL: register the loopback URL Sophon shows you, or paste a personal API token instead.',
+    description: 'The Todoist API v1. An app in the console has a single OAuth redirect URL: register the one `sophon connect configure todoist` shows (its port is fixed), or paste a personal API token instead.',
     docsUrl: 'https://developer.todoist.com/api/v1/',
     auth: [
       {
         type: 'oauth2',
-        authorizationEndpoint: 'https://app.todoist.com/oauth/authorize',
-        tokenEndpoint: 'https://api.todoist.com/oauth/access_token',
+        docs: 'https://developer.todoist.com/api/v1/#tag/Authorization',
+        authorizationEndpoint: 'https://todoist.com/oauth/authorize',
+        tokenEndpoint: 'https://todoist.com/oauth/access_token',
+        // RFC 7009 endpoint of the v1 API, client authenticated with HTTP Basic.
+        revocationEndpoint: 'https://api.todoist.com/api/v1/revoke',
+        responseIssuer: 'none',
+        // The authorization request has no redirect_uri: Todoist always returns to the app's one
+        // registered OAuth redirect URL, so Sophon must listen on exactly that port.
         redirects: ['loopback'],
+        loopback: { host: '127.0.0.1', match: 'exact' },
         clientRegistrationUrl: TODOIST_APP_CONSOLE,
+        // Tokens do not expire and come without a refresh token.
         clientSecret: 'required',
         tokenEndpointAuth: 'client_secret_post',
-        // Todoist separates scopes with commas; a single scope avoids the question.
+        scopeSeparator: ',',
+        revocation: { kind: 'rfc7009', token: 'access', clientAuth: 'client_secret_basic' },
         scopes: ['data:read'],
       },
       { type: 'bearer', label: 'API token', help: 'https://app.todoist.com/app/settings/integrations/developer' },

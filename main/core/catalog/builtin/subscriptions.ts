@@ -33,12 +33,15 @@ export const SUBSCRIPTION_SERVICES: readonly ServiceDefinitionInput[] = [
     auth: [
       {
         type: 'oauth2',
-        // Codex's own endpoints (no discovery); the issuer is their origin, https://auth.openai.com.
+        docs: 'https://developers.openai.com/codex/auth',
+        // Codex's own endpoints (no discovery); its id_tokens name https://auth.openai.com.
         authorizationEndpoint: 'https://auth.openai.com/oauth/authorize',
         tokenEndpoint: 'https://auth.openai.com/oauth/token',
-        // The registration allows only these loopback redirects.
+        responseIssuer: { issuer: 'https://auth.openai.com', always: false },
+        // OpenAI registered the client with only these loopback redirects; nothing for the person to register.
         redirects: ['loopback', 'paste'],
-        loopback: { host: 'localhost', path: '/auth/callback', ports: [1455, 1457] },
+        loopback: { host: 'localhost', path: '/auth/callback', ports: [1455, 1457], match: 'exact', register: false },
+        revocation: { kind: 'none', manageUrl: 'https://chatgpt.com/#settings/Security', reason: 'OpenAI documents no token revocation for Codex sign-ins' },
         defaultClientId: 'app_EMoamEEZ73f0CkXaXp7hrann',
         clientRegistrationUrl: 'https://developers.openai.com/codex/auth',
         scopes: ['openid', 'profile', 'email', 'offline_access'],
@@ -67,8 +70,11 @@ export const SUBSCRIPTION_SERVICES: readonly ServiceDefinitionInput[] = [
         type: 'device',
         deviceAuthorizationEndpoint: 'https://github.com/login/device/code',
         tokenEndpoint: 'https://github.com/login/oauth/access_token',
+        docs: 'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#device-flow',
         // The client id editors use (unofficial for third parties); override with clientId.
         defaultClientId: 'Iv1.b507a08c87ecfe98',
+        // GitHub revokes an app token only with that app's secret, which this public client id has none of.
+        revocation: { kind: 'none', manageUrl: 'https://github.com/settings/applications', reason: 'GitHub revokes an app\'s token only with the app\'s client secret, which the editors\' Copilot client does not have' },
         clientRegistrationUrl: 'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#device-flow',
         scopes: ['read:user'],
       },

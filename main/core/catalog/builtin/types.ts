@@ -6,3 +6,5 @@ export type OAuth2MethodInput = Extract<AuthMethodInput, { type: 'oauth2' }>;
 export type DeviceMethodInput = Extract<AuthMethodInput, { type: 'device' }>;
 export type AttachInput = NonNullable<ServiceDefinitionInput['attach']>;
 export type ServiceParamInput = NonNullable<ServiceDefinitionInput['params']>[number];
+export type RevocationInput = NonNullable<OAuth2MethodInput['revocation']>;
+export type TestCallInput = NonNullable<ServiceDefinitionInput['test']>;
