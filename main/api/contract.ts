@@ -53,11 +53,10 @@ export const AuthMethodView = z.object({
   docs: z.string().optional(),
   scopes: z.array(z.string()).optional(),
   cli: z.string().optional(),
-  /** smtp_imap: the preset's servers (absent: asked for), a line to read first, where the servers are documented. */
+  /** smtp_imap: the preset's servers (absent: asked for) and a line to read first; `docs` is where the servers are documented. */
   imap: MailServerView.optional(),
   smtp: MailServerView.optional(),
   note: z.string().optional(),
-  source: z.string().optional(),
 });
 export type AuthMethodView = z.infer<typeof AuthMethodView>;
 

@@ -37,7 +37,7 @@ export function methodView(method: AuthMethod, clientConfigured: boolean): AuthM
         ...(method.imap ? { imap: method.imap } : {}),
         ...(method.smtp ? { smtp: method.smtp } : {}),
         ...(method.note ? { note: method.note } : {}),
-        ...(method.source ? { source: method.source } : {}),
+        ...(method.docs ? { docs: method.docs } : {}),
       };
     case 'cli_reader':
       return { type: method.type, cli: method.cli };

@@ -131,8 +131,8 @@ describe('connecting a mailbox', () => {
     });
     const other = await openHost(dir.dir);
     try {
-      const summary = data<{ auth: Array<{ imap?: unknown; help?: string; source?: string }> }>(await call(other, 'catalog.get', { id: 'fastmail' }));
-      expect(summary.auth[0]).toMatchObject({ imap: { host: 'imap.fastmail.com', port: 993, tls: 'implicit' }, help: expect.stringMatching(/^https:\/\/www\.fastmail\.com\//), source: expect.stringMatching(/^https:/) });
+      const summary = data<{ auth: Array<{ imap?: unknown; help?: string; docs?: string }> }>(await call(other, 'catalog.get', { id: 'fastmail' }));
+      expect(summary.auth[0]).toMatchObject({ imap: { host: 'imap.fastmail.com', port: 993, tls: 'implicit' }, help: expect.stringMatching(/^https:\/\/www\.fastmail\.com\//), docs: expect.stringMatching(/^https:/) });
       const added = data<Added>(await call(other, 'mail.add', { service: 'fastmail', label: 'work', address: ALICE.address, secret: ALICE.password }));
       expect(added.result?.ok).toBe(true);
       expect(added.connection?.mail).toBeUndefined();

@@ -58,10 +58,10 @@ describe('mail servers', () => {
     expect(mailSettings(Settings.parse({}))).toMatchObject({ CaFiles: [], TimeoutSeconds: 30, MaxSearchResults: 50 });
   });
 
-  it('gives every preset both servers over TLS, its source and where the app password is made', () => {
+  it('gives every preset both servers over TLS, its docs page and where the app password is made', () => {
     for (const input of BUILTIN_SERVICES.filter((s) => s.category === 'email' && s.auth.some((m) => m.type === 'smtp_imap') && s.id !== 'mail')) {
       const method = ServiceDefinition.parse(input).auth.find((m) => m.type === 'smtp_imap');
-      expect(method, input.id).toMatchObject({ imap: { tls: expect.stringMatching(/^(implicit|starttls)$/) }, smtp: { tls: expect.stringMatching(/^(implicit|starttls)$/) }, help: expect.stringMatching(/^https:\/\//), source: expect.stringMatching(/^https:\/\//) });
+      expect(method, input.id).toMatchObject({ imap: { tls: expect.stringMatching(/^(implicit|starttls)$/) }, smtp: { tls: expect.stringMatching(/^(implicit|starttls)$/) }, help: expect.stringMatching(/^https:\/\//), docs: expect.stringMatching(/^https:\/\//) });
     }
   });
 });

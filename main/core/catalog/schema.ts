@@ -143,7 +143,7 @@ export const SmtpImapMethod = z.object({
   /** Where an app password is made (shown at the password prompt). */
   help: z.url().optional(),
   /** The provider's own page these servers, ports and TLS modes come from. */
-  source: z.url().optional(),
+  docs: z.url().optional(),
   /** One line to read before connecting ("turn on IMAP in the settings first"). */
   note: z.string().max(400).optional(),
 });

@@ -2,7 +2,7 @@ import type { ServiceDefinitionInput } from '../schema.ts';
 
 /**
  * Mailboxes reached over IMAP and SMTP with an app password. Hosts, ports and TLS modes are
- * each provider's own (`source` names the page); `help` is where the app password is made.
+ * each provider's own (`docs` names the page); `help` is where the app password is made.
  * Mail is not proxied over HTTP: `api.baseUrl` is the provider's webmail (the generic entry
  * uses a reserved .invalid name), and the mail tools run inside the owner instead.
  * Per-service overrides: Sophon.Services.<id>.imap / .smtp = {host, port, tls}.
@@ -13,6 +13,8 @@ export const MAIL_SERVICES: readonly ServiceDefinitionInput[] = [
     name: 'Mail server (IMAP/SMTP)',
     category: 'email',
     description: 'Any mailbox with IMAP and SMTP: give the servers, ports and TLS mode your provider documents, and a password (an app password where the provider has them).',
+    // Why plain text is refused: RFC 8314, cleartext considered obsolete for mail submission and access.
+    docsUrl: 'https://www.rfc-editor.org/rfc/rfc8314',
     auth: [{ type: 'smtp_imap' }],
     api: { baseUrl: 'https://mail.invalid' },
   },
@@ -28,7 +30,7 @@ export const MAIL_SERVICES: readonly ServiceDefinitionInput[] = [
         imap: { host: 'imap.fastmail.com', port: 993, tls: 'implicit' },
         smtp: { host: 'smtp.fastmail.com', port: 465, tls: 'implicit' },
         help: 'https://www.fastmail.com/help/clients/apppassword.html',
-        source: 'https://www.fastmail.com/help/technical/servernamesandports.html',
+        docs: 'https://www.fastmail.com/help/technical/servernamesandports.html',
       },
     ],
     api: { baseUrl: 'https://app.fastmail.com' },
@@ -45,7 +47,7 @@ export const MAIL_SERVICES: readonly ServiceDefinitionInput[] = [
         imap: { host: 'imap.mail.me.com', port: 993, tls: 'implicit' },
         smtp: { host: 'smtp.mail.me.com', port: 587, tls: 'starttls' },
         help: 'https://support.apple.com/en-us/102654',
-        source: 'https://support.apple.com/en-us/102525',
+        docs: 'https://support.apple.com/en-us/102525',
         note: 'Make the app-specific password at account.apple.com → Sign-In and Security → App-Specific Passwords (two-factor authentication must be on).',
       },
     ],
@@ -63,7 +65,7 @@ export const MAIL_SERVICES: readonly ServiceDefinitionInput[] = [
         imap: { host: 'imap.mail.yahoo.com', port: 993, tls: 'implicit' },
         smtp: { host: 'smtp.mail.yahoo.com', port: 465, tls: 'implicit' },
         help: 'https://login.yahoo.com/account/security',
-        source: 'https://help.yahoo.com/kb/SLN4075.html',
+        docs: 'https://help.yahoo.com/kb/SLN4075.html',
       },
     ],
     api: { baseUrl: 'https://mail.yahoo.com' },
@@ -81,7 +83,7 @@ export const MAIL_SERVICES: readonly ServiceDefinitionInput[] = [
         imap: { host: 'imap.zoho.com', port: 993, tls: 'implicit' },
         smtp: { host: 'smtp.zoho.com', port: 465, tls: 'implicit' },
         help: 'https://accounts.zoho.com/home#security/app_password',
-        source: 'https://www.zoho.com/mail/help/imap-access.html',
+        docs: 'https://www.zoho.com/mail/help/imap-access.html',
         note: 'Turn on IMAP access first: Zoho Mail → Settings → Mail Accounts → IMAP.',
       },
     ],
@@ -99,7 +101,7 @@ export const MAIL_SERVICES: readonly ServiceDefinitionInput[] = [
         imap: { host: 'imap.gmx.net', port: 993, tls: 'implicit' },
         smtp: { host: 'mail.gmx.net', port: 587, tls: 'starttls' },
         help: 'https://hilfe.gmx.net/sicherheit/2fa/anwendungsspezifisches-passwort.html',
-        source: 'https://hilfe.gmx.net/pop-imap/imap/imap-serverdaten.html',
+        docs: 'https://hilfe.gmx.net/pop-imap/imap/imap-serverdaten.html',
         note: 'Allow access first: GMX → E-Mail → Einstellungen → POP3/IMAP Abruf.',
       },
     ],
@@ -117,7 +119,7 @@ export const MAIL_SERVICES: readonly ServiceDefinitionInput[] = [
         imap: { host: 'imap.web.de', port: 993, tls: 'implicit' },
         smtp: { host: 'smtp.web.de', port: 587, tls: 'starttls' },
         help: 'https://hilfe.web.de/sicherheit/2fa/anwendungsspezifisches-passwort.html',
-        source: 'https://hilfe.web.de/pop-imap/imap/imap-serverdaten.html',
+        docs: 'https://hilfe.web.de/pop-imap/imap/imap-serverdaten.html',
         note: 'Allow access first: WEB.DE → E-Mail → Einstellungen → POP3/IMAP Abruf.',
       },
     ],
