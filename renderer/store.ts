@@ -136,6 +136,15 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
       });
 
     const serviceName = (id: string) => get().catalog.find((s) => s.id === id)?.name ?? id;
+    /** mail.add / mail.update answer without a connection when nothing was stored; the form shows why. */
+    const mailStored = (result: ApiResult<RequestOutput<'mail.add'>>, text: (c: ConnectionView) => string) => {
+      const connection = result.ok ? result.data.connection : undefined;
+      if (!connection) return;
+      upsert(connection);
+      set({ view: 'connections', addService: undefined, mailReauth: undefined, highlight: connection.id });
+      get().notify('success', text(connection));
+      void refreshHealth();
+    };
 
     const refreshHealth = async () => {
       const health = await call('vault.health', {});
@@ -247,24 +256,13 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
 
       async addMail(input) {
         const result = await call('mail.add', input);
-        const connection = result.ok ? result.data.connection : undefined;
-        if (connection) {
-          upsert(connection);
-          set({ view: 'connections', addService: undefined, highlight: connection.id });
-          get().notify('success', `Added ${serviceName(connection.service)} · ${connection.label}: both servers accepted the login.`);
-          void refreshHealth();
-        }
+        mailStored(result, (c) => `Added ${serviceName(c.service)} · ${c.label}: both servers accepted the login.`);
         return result;
       },
 
       async updateMail(input) {
         const result = await call('mail.update', input);
-        const connection = result.ok ? result.data.connection : undefined;
-        if (connection) {
-          upsert(connection);
-          set({ view: 'connections', addService: undefined, mailReauth: undefined, highlight: connection.id });
-          get().notify('success', `${serviceName(connection.service)} · ${connection.label} has its new password.`);
-        }
+        mailStored(result, (c) => `${serviceName(c.service)} · ${c.label} has its new password.`);
         return result;
       },
 

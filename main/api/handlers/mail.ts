@@ -1,4 +1,5 @@
-import { SophonError, type MailService } from '../../core/index.ts';
+import { SophonError, type MailChange, type MailService } from '../../core/index.ts';
+import type { RequestInput, RequestOutput } from '../contract.ts';
 import type { CallContext, Handlers } from '../dispatch.ts';
 import { connectionView } from '../views.ts';
 
@@ -7,39 +8,27 @@ function notFromWindow(ctx: CallContext): void {
   if (ctx.actor === 'window') throw new SophonError('BROKER_DENIED', 'the mail tools are for agents holding a broker token (sophon mcp), not the window');
 }
 
+/** What mail.add and mail.update share: the password (`secret`), username, servers, and whether to try first. */
+function login(input: Pick<RequestInput<'mail.update'>, 'secret' | 'username' | 'imap' | 'smtp' | 'test'>) {
+  return {
+    ...(input.secret !== undefined ? { password: input.secret } : {}),
+    ...(input.username !== undefined ? { username: input.username } : {}),
+    ...(input.imap ? { imap: input.imap } : {}),
+    ...(input.smtp ? { smtp: input.smtp } : {}),
+    ...(input.test !== undefined ? { test: input.test } : {}),
+  };
+}
+
+function changeView(change: MailChange): RequestOutput<'mail.add'> {
+  return { ...(change.connection ? { connection: connectionView(change.connection) } : {}), ...(change.result ? { result: change.result } : {}), ...(change.problem ? { problem: change.problem } : {}) };
+}
+
 /** Mailboxes: connect and re-auth (CLI, window), and the owner-side mail tools (agents). */
 export function mailHandlers(mail: MailService): Handlers {
   return {
-    'mail.add': async (input, ctx) => {
-      const { connection, result, problem } = await mail.add(
-        {
-          service: input.service,
-          address: input.address,
-          password: input.secret,
-          ...(input.label !== undefined ? { label: input.label } : {}),
-          ...(input.username !== undefined ? { username: input.username } : {}),
-          ...(input.imap ? { imap: input.imap } : {}),
-          ...(input.smtp ? { smtp: input.smtp } : {}),
-          ...(input.test !== undefined ? { test: input.test } : {}),
-        },
-        { actor: ctx.actor },
-      );
-      return { ...(connection ? { connection: connectionView(connection) } : {}), ...(result ? { result } : {}), ...(problem ? { problem } : {}) };
-    },
-    'mail.update': async (input, ctx) => {
-      const { connection, result, problem } = await mail.update(
-        {
-          ref: input.ref,
-          ...(input.secret !== undefined ? { password: input.secret } : {}),
-          ...(input.username !== undefined ? { username: input.username } : {}),
-          ...(input.imap ? { imap: input.imap } : {}),
-          ...(input.smtp ? { smtp: input.smtp } : {}),
-          ...(input.test !== undefined ? { test: input.test } : {}),
-        },
-        { actor: ctx.actor },
-      );
-      return { ...(connection ? { connection: connectionView(connection) } : {}), ...(result ? { result } : {}), ...(problem ? { problem } : {}) };
-    },
+    'mail.add': async (input, ctx) =>
+      changeView(await mail.add({ ...login(input), service: input.service, address: input.address, password: input.secret, ...(input.label !== undefined ? { label: input.label } : {}) }, { actor: ctx.actor })),
+    'mail.update': async (input, ctx) => changeView(await mail.update({ ...login(input), ref: input.ref }, { actor: ctx.actor })),
     'mail.search': async (input, ctx) => {
       notFromWindow(ctx);
       // Core results are readonly; the dispatcher parses them through the view schema on the way out.

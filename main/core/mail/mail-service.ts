@@ -144,16 +144,11 @@ export class MailService {
     const mail = ownServers(service, input);
     const endpoints = resolveEndpoints(service, mail, this.core.settings);
     const draft = await this.core.connections.prepare(service, input.label, 'smtp_imap', { account: address, ...(mail ? { mail } : {}) });
-    let result: TestResult | undefined;
-    if (input.test !== false) {
-      const started = this.core.ports.clock.now();
-      const outcome = await this.probe(endpoints, { username, password });
-      result = this.testResult(outcome, started);
-      if (!result.ok) return { result, problem: `nothing was stored — ${this.fixHint(service, outcome)}` };
-    }
-    const connection = { ...draft, ...(result ? { lastTest: result, lastUsedAt: result.at } : {}) };
-    await this.core.connections.store(connection, { type: 'smtp_imap', username, password }, ctx);
-    return { connection, ...(result ? { result } : {}) };
+    return this.storeIfAccepted(input.test, service, endpoints, { username, password }, 'stored', async (tested) => {
+      const connection = { ...draft, ...tested };
+      await this.core.connections.store(connection, { type: 'smtp_imap', username, password }, ctx);
+      return connection;
+    });
   }
 
   /** A new password (re-auth), username or servers for a mailbox; tried first unless `test` is false. */
@@ -168,18 +163,30 @@ export class MailService {
     const given = ownServers(service, input);
     const mail = given ? { ...current.mail, ...given } : current.mail;
     const endpoints = resolveEndpoints(service, mail, this.core.settings);
-    let result: TestResult | undefined;
-    if (input.test !== false) {
-      const started = this.core.ports.clock.now();
-      const outcome = await this.probe(endpoints, { username, password });
-      result = this.testResult(outcome, started);
-      if (!result.ok) return { result, problem: `nothing was changed — ${this.fixHint(service, outcome)}` };
-    }
-    const { stateReason: _reason, ...rest } = current;
-    const connection: Connection = { ...rest, state: 'active', ...(mail ? { mail } : {}), ...(result ? { lastTest: result, lastUsedAt: result.at } : {}) };
-    const secret: StoredSecret = { type: 'smtp_imap', username, password };
-    await this.core.connections.store(connection, secret, ctx, 'credential.replace');
-    return { connection, ...(result ? { result } : {}) };
+    return this.storeIfAccepted(input.test, service, endpoints, { username, password }, 'changed', async (tested) => {
+      const { stateReason: _reason, ...rest } = current;
+      const connection: Connection = { ...rest, state: 'active', ...(mail ? { mail } : {}), ...tested };
+      const secret: StoredSecret = { type: 'smtp_imap', username, password };
+      await this.core.connections.store(connection, secret, ctx, 'credential.replace');
+      return connection;
+    });
+  }
+
+  /** Logs in on both sides first (unless `test` is false); stores only when both accepted. */
+  private async storeIfAccepted(
+    test: boolean | undefined,
+    service: ServiceDefinition,
+    endpoints: MailEndpoints,
+    login: MailLogin,
+    what: 'stored' | 'changed',
+    store: (tested: Partial<Pick<Connection, 'lastTest' | 'lastUsedAt'>>) => Promise<Connection>,
+  ): Promise<MailChange> {
+    if (test === false) return { connection: await store({}) };
+    const started = this.core.ports.clock.now();
+    const outcome = await this.probe(endpoints, login);
+    const result = this.testResult(outcome, started);
+    if (!result.ok) return { result, problem: `nothing was ${what} — ${this.fixHint(service, outcome)}` };
+    return { connection: await store({ lastTest: result, lastUsedAt: result.at }), result };
   }
 
   /** `connect test` for a mailbox: both logins with the stored password; the outcome moves the connection's state. */
