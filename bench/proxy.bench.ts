@@ -5,18 +5,15 @@
 // (node:http + undici, the broker's stack, header swap only: the floor for one Node event
 // loop, so the proxy's own cost can be told from the platform's). Every server is its own
 // process; nginx runs one worker, like the proxy's one event loop.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { KEY, Processes, ROOT, SOPHON, TSX_RUN, benchHome, exec, waitFor } from './processes.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
-const KEY = 'sk-bench-0123456789abcdef0123456789';
 
 interface Figures {
   readonly rps: number;
@@ -33,48 +30,11 @@ async function cpuTicks(pid: number): Promise<number> {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-const children: ChildProcess[] = [];
-
 interface Target {
   readonly name: string;
   readonly url: string;
   readonly auth: string;
   readonly pid: number;
-}
-
-function start(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return child;
-}
-
-function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, what: string): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${text}`)), 30_000);
-    child[stream]?.setEncoding('utf8').on('data', (d: string) => {
-      text += d;
-      const match = pattern.exec(text);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${text}`)));
-  });
-}
-
-function exec(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
 }
 
 async function freePort(): Promise<number> {
@@ -151,22 +111,14 @@ http {
 
 export async function run(): Promise<void> {
   const home = await mkdtemp(join(tmpdir(), 'sophon-bench-proxy-'));
-  const tsxRun = join(ROOT, 'bin', 'tsx-run.js');
-  const sophon = join(ROOT, 'bin', 'sophon.js');
+  const tsxRun = TSX_RUN;
+  const sophon = SOPHON;
+  const processes = new Processes();
+  const start = processes.start.bind(processes);
   try {
     const upstream = start(process.execPath, [tsxRun, join(ROOT, 'bench', 'proxy', 'upstream.ts')], { BENCH_KEY: KEY });
     const upstreamPort = Number((await waitFor(upstream, 'stdout', /(\d+)\n/, 'upstream'))[1]);
-
-    const env = { SOPHON_HOME: join(home, 'sophon'), SOPHON_VAULT_PASSPHRASE: 'bench passphrase', HOME: home };
-    await mkdir(join(env.SOPHON_HOME, 'connectors'), { recursive: true });
-    await mkdir(join(env.SOPHON_HOME, 'config'), { recursive: true });
-    await writeFile(join(env.SOPHON_HOME, 'connectors', 'bench.json'), JSON.stringify({ id: 'bench', name: 'Bench', category: 'other', auth: [{ type: 'api_key' }], api: { baseUrl: `http://127.0.0.1:${upstreamPort}/api` } }));
-    await writeFile(join(env.SOPHON_HOME, 'config', 'appsettings.json'), JSON.stringify({ Sophon: { Broker: { Port: 0, MaxTtlSeconds: 3600 } } }));
-    await writeFile(join(home, 'skill.json'), JSON.stringify({ id: 'bench', name: 'Bench', credentials: [{ ref: 'bench', methods: ['GET'], paths: ['/items'] }] }));
-    for (const [args, input] of [[['connect', 'add', 'bench'], KEY], [['skills', 'add', join(home, 'skill.json')]], [['skills', 'approve', 'bench']]] as Array<[string[], string?]>) {
-      const result = await exec(process.execPath, [sophon, ...args], { env, ...(input ? { input } : {}) });
-      if (result.code !== 0) throw new Error(`sophon ${args.join(' ')}: ${result.stderr}`);
-    }
+    const env = await benchHome(home, upstreamPort, KEY, { Port: 0, MaxTtlSeconds: 3600 });
     const nginxDir = join(home, 'nginx');
     await mkdir(nginxDir);
     const nginxPort = await freePort();
@@ -246,15 +198,7 @@ export async function run(): Promise<void> {
         `proxy reaches ${((proxy.rps / node.rps) * 100).toFixed(0)}% of its req/s, which itself is ${(node.rps / nginx.rps).toFixed(2)}x nginx's`,
     );
   } finally {
-    for (const child of children.reverse()) {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill(child.spawnfile === 'nginx' ? 'SIGQUIT' : 'SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }
-    }
-    children.length = 0;
+    await processes.stopAll();
     await rm(home, { recursive: true, force: true });
   }
 }

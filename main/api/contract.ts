@@ -338,6 +338,37 @@ const MailConnectionResult = z.object({ connection: ConnectionView.optional(), r
 /** Mail tools act for a skill: the broker token of its tool call, and the mailbox (id, service:label, or service). */
 const MailCall = { token: z.string().min(1).max(128), connection: Ref };
 
+// ---- agents: `sophon mcp` and `sophon run` (issue 12) ----
+
+/** A tool of `sophon mcp`, as an MCP client lists it: the input schema is JSON Schema. */
+export const AgentToolView = z.object({
+  name: z.string(),
+  description: z.string(),
+  inputSchema: z.record(z.string(), z.unknown()),
+  annotations: z
+    .object({ title: z.string().optional(), readOnlyHint: z.boolean().optional(), destructiveHint: z.boolean().optional(), idempotentHint: z.boolean().optional(), openWorldHint: z.boolean().optional() })
+    .optional(),
+});
+export type AgentToolView = z.infer<typeof AgentToolView>;
+
+/**
+ * What a tool answered. Its text holds what a service returned through the broker proxy,
+ * which took every credential value out of it; never a secret of Sophon's.
+ */
+export const AgentToolResult = z.object({ isError: z.boolean(), text: z.string() });
+export type AgentToolResult = z.infer<typeof AgentToolResult>;
+
+/** A `sophon run` child's token and environment (the token is the MintedTokenView exception again). */
+export const RunView = z.object({
+  token: MintedTokenView,
+  env: z.record(z.string(), z.string()),
+  unset: z.array(z.string()),
+  warnings: z.array(z.string()),
+  /** Renew the token (broker.renew) at least this often while the child runs. */
+  renewSeconds: z.number(),
+});
+export type RunView = z.infer<typeof RunView>;
+
 function request<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
   return { input, output } as const;
 }
@@ -432,8 +463,22 @@ export const Requests = {
   'skills.revoke': request(z.object({ id: SkillRef }).strict(), z.object({ skill: SkillView, revoked: z.number() })),
   'skills.remove': request(z.object({ id: SkillRef }).strict(), z.object({ skill: SkillView, revoked: z.number() })),
   'broker.mint': request(
-    z.object({ skill: SkillRef, tool: z.string().min(1).max(128), connections: z.array(Ref).max(16).optional(), ttlSeconds: z.number().int().min(1).optional() }).strict(),
+    z.object({ skill: SkillRef, tool: z.string().min(1).max(128), connections: z.array(Ref).max(16).optional(), ttlSeconds: z.number().int().min(1).optional(), agent: AgentName.optional() }).strict(),
     MintedTokenView,
+  ),
+  /** Pushes a live token's expiry out again (a `sophon run` child's, while it runs). */
+  'broker.renew': request(z.object({ id: z.string().min(1).max(64) }).strict(), z.object({ id: z.string(), expiresAt: z.number() })),
+  /** The tools `sophon mcp --skill S` offers. */
+  'agents.tools': request(z.object({ skill: SkillRef }).strict(), z.object({ tools: z.array(AgentToolView) })),
+  /** Runs one tool call inside the owner; its broker tokens are minted for `tool#callId` and revoked when it ends. */
+  'agents.call': request(
+    z.object({ skill: SkillRef, agent: AgentName.optional(), tool: z.string().min(1).max(64), callId: z.string().min(1).max(64), arguments: z.unknown().optional() }).strict(),
+    AgentToolResult,
+  ),
+  /** `sophon run`: a token for the child, bound to this connection (revoked when it closes), and the child's variables. */
+  'agents.run': request(
+    z.object({ skill: SkillRef, tool: z.string().min(1).max(128), agent: AgentName.optional(), connections: z.array(Ref).max(16).optional() }).strict(),
+    RunView,
   ),
   /** One token by id (btk_…), or every token: the kill switch. */
   'broker.revoke': request(z.union([z.object({ id: z.string().min(1).max(64) }).strict(), z.object({ all: z.literal(true) }).strict()]), z.object({ revoked: z.number() })),

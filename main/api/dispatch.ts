@@ -8,6 +8,8 @@ export interface CallContext {
   /** Streams progress for long calls (sign-in) to the caller. */
   readonly emit?: <N extends EventName>(event: N, payload: EventPayload<N>) => void;
   readonly signal?: AbortSignal;
+  /** Runs `fn` when the caller's connection ends (the local socket closing): what a `sophon run` token is bound to. */
+  readonly onSessionEnd?: (fn: () => void) => void;
 }
 
 export type Handler<N extends RequestName> = (input: z.output<(typeof Requests)[N]['input']>, ctx: CallContext) => Promise<RequestOutput<N>>;

@@ -1,4 +1,5 @@
-import { Broker, MailService, openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
+import { Broker, MailService, ToolRegistry, brokerTools, openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
+import { agentHandlers } from './handlers/agents.ts';
 import { Dispatcher } from './dispatch.ts';
 import { foundationHandlers } from './handlers/foundation.ts';
 import { brokerHandlers } from './handlers/broker.ts';
@@ -11,7 +12,12 @@ export interface HostApi {
   readonly dispatcher: Dispatcher;
   /** Skills and broker tokens; the host starts the proxy with `startBroker(core, { broker })`. */
   readonly broker: Broker;
-  /** Mailboxes and the owner-side mail tools. */
+  /**
+   * The tools of `sophon mcp`, run here in the owner. Another module adds its own with
+   * `tools.register(...)` in this composition (mail tools need credentials only the owner holds).
+   */
+  readonly tools: ToolRegistry;
+  /** Mailboxes and the owner-side mail operations (the mail tools of `sophon mcp` use them). */
   readonly mail: MailService;
   dispose(): Promise<void>;
 }
@@ -33,9 +39,12 @@ export async function openHostApi(options: CoreOptions): Promise<HostApi> {
     });
     dispatcher.register(oauthHandlers(core, dispatcher));
     dispatcher.register(providerHandlers(core));
+    const tools = new ToolRegistry(broker);
+    tools.register(...brokerTools(broker));
     const mail = new MailService(core, broker);
     dispatcher.register(mailHandlers(mail));
-    return { core, dispatcher, broker, mail, dispose: () => core.dispose() };
+    dispatcher.register(agentHandlers(broker, tools));
+    return { core, dispatcher, broker, tools, mail, dispose: () => core.dispose() };
   } catch (error) {
     await core.dispose();
     throw error;

@@ -45,6 +45,7 @@ export async function serveSocket(path: string, dispatcher: Dispatcher, actor: A
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     const calls = new Map<number, AbortController>();
+    const enders = new Set<() => void>();
     let unsubscribe: (() => void) | undefined;
     const send = (message: ServerMessage) => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
@@ -53,6 +54,8 @@ export async function serveSocket(path: string, dispatcher: Dispatcher, actor: A
       sockets.delete(socket);
       unsubscribe?.();
       for (const controller of calls.values()) controller.abort();
+      for (const end of enders) end();
+      enders.clear();
     });
     socket.on('error', () => undefined);
     lines(
@@ -81,6 +84,10 @@ export async function serveSocket(path: string, dispatcher: Dispatcher, actor: A
           actor,
           signal: controller.signal,
           emit: (event, payload) => send({ id, event, payload }),
+          onSessionEnd: (fn) => {
+            if (socket.destroyed) fn();
+            else enders.add(fn);
+          },
         };
         void dispatcher.call(String(message.method), message.params, ctx).then((result) => {
           calls.delete(id);
@@ -109,8 +116,13 @@ export async function serveSocket(path: string, dispatcher: Dispatcher, actor: A
 }
 
 export interface ApiClient {
-  call<T = unknown>(method: string, params: unknown, onEvent?: <N extends EventName>(event: N, payload: EventPayload<N>) => void): Promise<ApiResult<T>>;
+  /** `signal` cancels the call at the owner (a sign-in wait, a tool call's held request). */
+  call<T = unknown>(method: string, params: unknown, onEvent?: <N extends EventName>(event: N, payload: EventPayload<N>) => void, signal?: AbortSignal): Promise<ApiResult<T>>;
   close(): Promise<void>;
+  /** Events the owner pushes to every client (skills.changed, …); the socket only sends them once asked. */
+  subscribe?(listener: <N extends EventName>(event: N, payload: EventPayload<N>) => void): () => void;
+  /** Told when the owner closes the connection (it stopped or restarted). */
+  onClose?(listener: () => void): void;
 }
 
 /** Connects to a running owner; undefined when none answers on the socket. */
@@ -123,11 +135,16 @@ export async function connectSocket(path: string): Promise<ApiClient | undefined
   if (!socket) return undefined;
   let nextId = 1;
   const pending = new Map<number, { resolve: (r: ApiResult<unknown>) => void; onEvent?: (event: EventName, payload: never) => void }>();
+  const listeners = new Set<(event: EventName, payload: never) => void>();
+  const closers = new Set<() => void>();
   lines(
     socket,
     (line) => {
       const message = JSON.parse(line) as ServerMessage;
-      if (message.id === undefined) return;
+      if (message.id === undefined) {
+        if (message.event) for (const listener of listeners) listener(message.event, message.payload as never);
+        return;
+      }
       const call = pending.get(message.id);
       if (!call) return;
       if (message.result) {
@@ -141,19 +158,33 @@ export async function connectSocket(path: string): Promise<ApiClient | undefined
   socket.on('close', () => {
     for (const call of pending.values()) call.resolve({ ok: false, error: { code: 'OWNER_UNREACHABLE', message: 'the Sophon owner closed the connection — is it still running? retry the command' } });
     pending.clear();
+    for (const closer of closers) closer();
+    closers.clear();
   });
   socket.on('error', () => undefined);
   return {
-    call<T>(method: string, params: unknown, onEvent?: (event: EventName, payload: never) => void): Promise<ApiResult<T>> {
+    call<T>(method: string, params: unknown, onEvent?: (event: EventName, payload: never) => void, signal?: AbortSignal): Promise<ApiResult<T>> {
       const id = nextId++;
       return new Promise((resolve) => {
         pending.set(id, { resolve: resolve as (r: ApiResult<unknown>) => void, ...(onEvent ? { onEvent } : {}) });
         socket.write(`${JSON.stringify({ id, method, params })}\n`);
+        signal?.addEventListener('abort', () => {
+          if (pending.has(id) && !socket.destroyed) socket.write(`${JSON.stringify({ id, cancel: true })}\n`);
+        }, { once: true });
       });
     },
     async close() {
       socket.end();
       socket.destroy();
+    },
+    subscribe(listener: (event: EventName, payload: never) => void) {
+      if (listeners.size === 0 && !socket.destroyed) socket.write(`${JSON.stringify({ subscribe: true })}\n`);
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    onClose(listener: () => void) {
+      if (socket.destroyed) listener();
+      else closers.add(listener);
     },
   };
 }

@@ -9,6 +9,8 @@ import { registerDoctor } from './commands/doctor.ts';
 import { registerSkills } from './commands/skills.ts';
 import { registerBroker } from './commands/broker.ts';
 import { registerModels } from './commands/models.ts';
+import { registerMcp } from './commands/mcp.ts';
+import { registerRun } from './commands/run.ts';
 
 /** Runs one `sophon` command; resolves to the process exit code. Secrets are taken out of process.env (children never inherit them). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = takeSecretsFromProcessEnv()): Promise<number> {
@@ -27,6 +29,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = tak
   registerSkills(program, cli);
   registerBroker(program, cli);
   registerModels(program, cli);
+  registerMcp(program, cli);
+  registerRun(program, cli);
   const json = argv.includes('--json');
   try {
     await program.parseAsync([...argv], { from: 'user' });

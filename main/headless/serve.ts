@@ -28,6 +28,8 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
   const api = await openHostApi({
     home: resolveHome(options.env),
     ownerName: 'sophon serve',
+    // No desktop to notify: what would be an OS notification (an agent waits for a reconnect) is a log line.
+    notifier: { notify: (title, body) => log(`sophon serve: ${title} — ${body}`) },
     protectors: options.protectors ?? headlessProtectors({ env: options.env, ...(options.prompt ? { prompt: options.prompt } : {}) }),
   });
   try {

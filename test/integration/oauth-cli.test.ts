@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { BIN, runCli, startCli } from '../helpers/run-cli.ts';
+import { runCli, startCli } from '../helpers/run-cli.ts';
+import { eventually, interactive as interactiveIn } from '../helpers/cli-steps.ts';
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.ts';
 import { completeAuthorization, approveDeviceCode } from '../helpers/oidc-user-agent.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
@@ -25,52 +25,12 @@ afterAll(async () => {
   await home?.dispose();
 });
 
-/** A running `sophon …` whose stdout JSON lines can be awaited one by one. */
-function interactive(args: string[]) {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...env } });
-  const lines: Array<Record<string, unknown>> = [];
-  const waiters: Array<() => void> = [];
-  let stderr = '';
-  let buffer = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    buffer += d;
-    let i: number;
-    while ((i = buffer.indexOf('\n')) >= 0) {
-      lines.push(JSON.parse(buffer.slice(0, i)) as Record<string, unknown>);
-      buffer = buffer.slice(i + 1);
-      waiters.splice(0).forEach((w) => w());
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exit = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
-  return {
-    child,
-    exit,
-    stderr: () => stderr,
-    async step(name: string): Promise<Record<string, unknown>> {
-      for (;;) {
-        const found = lines.find((l) => l['step'] === name);
-        if (found) return found;
-        if (child.exitCode !== null) throw new Error(`sophon exited before step ${name}: ${stderr}`);
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-    },
-  };
-}
+const interactive = (args: string[]) => interactiveIn(args, env);
 
 async function status(ref: string): Promise<{ state: string; lastRefreshAt?: string; authMethod: string }> {
   const result = await runCli(['connect', 'status', ref, '--json'], { env });
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as { state: string; lastRefreshAt?: string; authMethod: string };
-}
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 80; i++) {
-    const value = await probe();
-    if (ok(value)) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('a custom connector from the CLI, against a standards-compliant server, through sophon serve', () => {

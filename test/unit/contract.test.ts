@@ -48,6 +48,10 @@ const BAD: Readonly<Record<RequestName, readonly [unknown, string]>> = {
   'mail.search': [{ token: 'sbt_x', connection: 'mail', limit: 0 }, 'limit'],
   'mail.read': [{ token: 'sbt_x', connection: 'mail' }, 'id'],
   'mail.send': [{ token: 'sbt_x', connection: 'mail', to: [], subject: 's', text: 't' }, 'to'],
+  'broker.renew': [{ id: '' }, 'id'],
+  'agents.tools': [{ skill: '' }, 'skill'],
+  'agents.call': [{ skill: 'mail', tool: 'http_request', callId: '' }, 'callId'],
+  'agents.run': [{ skill: 'mail', tool: 'node', agent: 'x'.repeat(65) }, 'agent'],
 };
 
 /** Field names that would mean a secret is leaving the host. */
@@ -56,7 +60,8 @@ const SECRETISH = /secret|token|password|passphrase|refresh|apikey|api_key|^key$
 const ALLOWED = new Set(['hasSecret', 'passwordLabel', 'lastRefreshAt', 'authorizationUrl', 'refreshable']);
 // The one outward secret by design: a minted broker token (minutes-lived, one skill and tool
 // call; handed to agent runtimes, and refused to the window by the handler).
-const ALLOWED_PATHS = new Set(['broker.mint → token']);
+// `sophon run` gets the same for its child (and its variables, which carry that token).
+const ALLOWED_PATHS = new Set(['broker.mint → token', 'agents.run → token', 'agents.run → token.token']);
 
 function fieldNames(schema: z.ZodType, path: string, out: string[]): void {
   if (schema instanceof z.ZodObject) {

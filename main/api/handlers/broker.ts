@@ -50,7 +50,7 @@ export function brokerHandlers(broker: Broker): Handlers {
         throw new SophonError('BROKER_NOT_RUNNING', 'no broker proxy is running, so a token would be useless — start `sophon serve` (or the desktop app) and mint again');
       }
       const minted = await broker.mint(
-        { skill: input.skill, tool: input.tool, ...(input.connections ? { connections: input.connections } : {}), ...(input.ttlSeconds !== undefined ? { ttlSeconds: input.ttlSeconds } : {}) },
+        { skill: input.skill, tool: input.tool, ...(input.connections ? { connections: input.connections } : {}), ...(input.ttlSeconds !== undefined ? { ttlSeconds: input.ttlSeconds } : {}), ...(input.agent !== undefined ? { agent: input.agent } : {}) },
         { actor: ctx.actor, via: 'socket' },
       );
       return { ...minted, connections: [...minted.connections] };

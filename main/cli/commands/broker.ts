@@ -37,8 +37,9 @@ export function registerBroker(program: Command, cli: CliContext): void {
     .requiredOption('--tool <name>', 'the tool call this token is for')
     .option('--connection <ref>', 'a connection it may use: id, service or service:label (repeatable; default: all its grant covers)', collect, [])
     .option('--ttl <seconds>', 'lifetime in seconds (default 300, capped by Sophon.Broker.MaxTtlSeconds)')
+    .option('--agent <name>', 'whose auth order picks the profile when a call names a model provider (/proxy/anthropic/…)')
     .option('--json', 'print JSON')
-    .action(async (opts: { skill: string; tool: string; connection: string[]; ttl?: string; json?: boolean }) => {
+    .action(async (opts: { skill: string; tool: string; connection: string[]; ttl?: string; agent?: string; json?: boolean }) => {
       const out = output(Boolean(opts.json));
       let ttlSeconds: number | undefined;
       if (opts.ttl !== undefined) {
@@ -51,6 +52,7 @@ export function registerBroker(program: Command, cli: CliContext): void {
           tool: opts.tool,
           ...(opts.connection.length ? { connections: opts.connection } : {}),
           ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+          ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
         }),
       );
       out.data(minted);

@@ -4,6 +4,9 @@ import { SophonError, isSophonError } from '../errors.ts';
 import type { SophonCore } from '../sophon-core.ts';
 import { brokerSettings, type BrokerSettings } from './broker-settings.ts';
 import { ConnectionCache } from './connection-cache.ts';
+import { SUBSCRIPTION_SERVICE_IDS, checkAgent } from '../providers/profiles.ts';
+import { ProfileRouter } from './profile-route.ts';
+import { tokenPlaces, type TokenPlaces } from './proxy-token.ts';
 import { grantFor, type Grant } from './skill-manifest.ts';
 import { SkillRegistry, type SkillContext, type SkillRecord } from './skill-registry.ts';
 import { TokenStore, type TokenConnection, type TokenRecord } from './token-store.ts';
@@ -14,6 +17,8 @@ export interface MintInput {
   /** Connection refs (id, service, service:label); all the grant covers when absent. */
   readonly connections?: readonly string[];
   readonly ttlSeconds?: number;
+  /** Whose auth order picks a model provider's profile when a call names the provider (`/proxy/anthropic/…`). */
+  readonly agent?: string;
 }
 
 export interface MintContext {
@@ -41,6 +46,22 @@ export interface BrokerStatus {
   readonly tokens: readonly TokenRecord[];
 }
 
+/** A connection a skill's approved grant covers, with its state (for `list_connections`). */
+export interface GrantedConnection extends TokenConnection {
+  readonly state: Connection['state'];
+  readonly stateReason?: string;
+  readonly account?: string;
+}
+
+/** A tool name may carry a call id after "#" (`http_request#17`); a manifest's `tools` list names the part before it. */
+export function toolBaseName(tool: string): string {
+  const hash = tool.indexOf('#');
+  return hash < 0 ? tool : tool.slice(0, hash);
+}
+
+/** How often the person is told, per connection, that an agent waits for them to reconnect it. */
+const REAUTH_NOTICE_MS = 5 * 60_000;
+
 export type BrokerChange = { readonly type: 'tokens'; readonly active: number } | { readonly type: 'skills'; readonly skill: string };
 
 /**
@@ -53,7 +74,11 @@ export class Broker {
   readonly tokens: TokenStore;
   readonly cache: ConnectionCache;
   readonly settings: BrokerSettings;
+  /** Where the proxy looks for a broker token besides Authorization (every service's `broker.tokenIn`). */
+  readonly places: TokenPlaces;
+  readonly profiles: ProfileRouter;
   private proxy: string | undefined;
+  private readonly reauthNoticed = new Map<string, number>();
   private readonly listeners = new Set<(change: BrokerChange) => void>();
   private disposed = false;
 
@@ -62,6 +87,8 @@ export class Broker {
     this.skills = new SkillRegistry(core.paths.skillsDir, core.vault, core.audit, core.ports.clock);
     this.tokens = new TokenStore(core.ports.clock);
     this.cache = new ConnectionCache(core.connections, core.catalog, core.vault, core.ports.clock);
+    this.places = tokenPlaces(core.catalog.list());
+    this.profiles = new ProfileRouter(this);
     core.onDispose(() => this.dispose());
   }
 
@@ -93,14 +120,16 @@ export class Broker {
     const base = { actor: 'runtime' as const, action: 'broker.mint', skill: input.skill, tool: input.tool };
     try {
       const { grant } = await this.skills.requireApproved(input.skill);
-      if (grant.tools !== null && !grant.tools.includes(input.tool)) {
-        throw new SophonError('BROKER_DENIED', `skill "${input.skill}" declares the tools ${grant.tools.join(', ')}, not "${input.tool}" — use one of those, or add it to the manifest and approve again`);
+      const toolName = toolBaseName(input.tool);
+      if (grant.tools !== null && !grant.tools.includes(toolName)) {
+        throw new SophonError('BROKER_DENIED', `skill "${input.skill}" declares the tools ${grant.tools.join(', ')}, not "${toolName}" — use one of those, or add it to the manifest and approve again`);
       }
+      const agent = checkAgent(input.agent);
       const ttlSeconds = this.ttl(input.ttlSeconds);
       const connections = await this.connectionsFor(input, grant);
-      const { token, record } = this.tokens.mint({ skill: input.skill, tool: input.tool, connections, ttlMs: ttlSeconds * 1000 });
+      const { token, record } = this.tokens.mint({ skill: input.skill, tool: input.tool, connections, ...(agent !== undefined ? { agent } : {}), ttlMs: ttlSeconds * 1000 });
       const list = connections.map((c) => c.connectionId);
-      this.audit({ ...base, ...(list.length === 1 ? { connection: list[0] } : {}), outcome: 'ok', detail: { token: record.id, connections: list.join(','), ttl: ttlSeconds, via: ctx.via, by: ctx.actor } });
+      this.audit({ ...base, ...(list.length === 1 ? { connection: list[0] } : {}), outcome: 'ok', detail: { token: record.id, connections: list.join(','), ttl: ttlSeconds, via: ctx.via, by: ctx.actor, ...(agent !== undefined ? { agent } : {}) } });
       this.emit({ type: 'tokens', active: this.tokens.list().length });
       const all = await this.core.connections.list();
       return {
@@ -120,6 +149,43 @@ export class Broker {
       this.audit({ ...base, outcome: 'denied', reason, detail: { via: ctx.via, by: ctx.actor } });
       throw error;
     }
+  }
+
+  /**
+   * Pushes a live token's expiry out by its original lifetime (at most MaxTtlSeconds from now):
+   * `sophon run` renews its child's token while the child runs, so a crash lets it lapse.
+   */
+  renew(id: string): TokenRecord {
+    const current = this.tokens.list().find((r) => r.id === id);
+    const lifetime = current ? Math.min(current.expiresAt - current.mintedAt, this.settings.MaxTtlSeconds * 1000) : 0;
+    const renewed = current ? this.tokens.renew(id, this.core.ports.clock.now() + lifetime) : undefined;
+    if (!renewed) throw new SophonError('BROKER_TOKEN_INVALID', `no live broker token ${id} — it expired or was revoked; start the program again`);
+    return renewed;
+  }
+
+  /** The connections a skill's approved grant covers now (all of them, or those `refs` name), with their state. */
+  async grantedConnections(skill: string, refs?: readonly string[]): Promise<GrantedConnection[]> {
+    const { grant } = await this.skills.requireApproved(skill);
+    const chosen = await this.connectionsFor({ skill, tool: 'list', ...(refs ? { connections: refs } : {}) }, grant, true);
+    const all = await this.core.connections.list();
+    return chosen.map((c) => {
+      const found = all.find((x) => x.id === c.connectionId);
+      return { ...c, state: found?.state ?? 'active', ...(found?.stateReason ? { stateReason: found.stateReason } : {}), ...(found?.account ? { account: found.account } : {}) };
+    });
+  }
+
+  /**
+   * An agent's call found a connection that needs the user to sign in again: tell the person
+   * (the desktop's OS notification, `sophon serve`'s log), at most every few minutes per connection.
+   */
+  reauthNeeded(connection: Pick<Connection, 'id' | 'service' | 'label'>, skill: string | undefined): void {
+    const now = this.core.ports.clock.now();
+    const last = this.reauthNoticed.get(connection.id);
+    if (last !== undefined && now - last < REAUTH_NOTICE_MS) return;
+    this.reauthNoticed.set(connection.id, now);
+    const name = this.core.catalog.get(connection.service)?.name ?? connection.service;
+    const who = skill ? `The agent skill "${skill}"` : 'An agent';
+    this.core.ports.notifier.notify(`${name} needs you to sign in again`, `${who} is waiting for the connection "${connection.label}". Open Sophon and choose Reconnect.`);
   }
 
   /** Revokes one token by its id (btk_…). */
@@ -183,6 +249,7 @@ export class Broker {
     this.disposed = true;
     this.tokens.revokeAll();
     this.cache.dispose();
+    this.profiles.dispose();
     this.listeners.clear();
   }
 
@@ -194,7 +261,7 @@ export class Broker {
     return requested;
   }
 
-  private async connectionsFor(input: MintInput, grant: Grant): Promise<TokenConnection[]> {
+  private async connectionsFor(input: MintInput, grant: Grant, allowNone = false): Promise<TokenConnection[]> {
     const allowed = grant.credentials.map((c) => c.ref).join(', ');
     const chosen: Connection[] = [];
     if (input.connections && input.connections.length > 0) {
@@ -209,14 +276,22 @@ export class Broker {
       for (const connection of await this.core.connections.list()) {
         if (grantFor(grant, connection.service, connection.label)) chosen.push(connection);
       }
-      if (chosen.length === 0) {
+      if (chosen.length === 0 && !allowNone) {
         throw new SophonError('CONNECTION_NOT_FOUND', `none of the connections skill "${input.skill}" may use exists (${allowed}) — connect one with \`sophon connect add <service>\``);
       }
     }
     return chosen.map((connection) => {
       const entry = grantFor(grant, connection.service, connection.label);
       const methods = entry && !entry.methods.includes('*') ? new Set(entry.methods) : null;
-      return { connectionId: connection.id, service: connection.service, label: connection.label, methods, paths: entry?.paths ?? ['/'] };
+      const provider = this.core.catalog.get(connection.service)?.provider;
+      return {
+        connectionId: connection.id,
+        service: connection.service,
+        label: connection.label,
+        methods,
+        paths: entry?.paths ?? ['/'],
+        ...(provider !== undefined ? { provider, billing: SUBSCRIPTION_SERVICE_IDS.has(connection.service) ? ('subscription' as const) : ('per-token' as const) } : {}),
+      };
     });
   }
 
@@ -239,6 +314,7 @@ export function brokerStatusFor(code: string): number {
     case 'AMBIGUOUS_CONNECTION':
       return 409;
     case 'NEEDS_REAUTH':
+    case 'NO_USABLE_PROFILE':
       return 424;
     case 'BROKER_BUSY':
       return 429;

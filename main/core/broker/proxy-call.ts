@@ -9,6 +9,8 @@ import type { LiveCredential, Route } from './connection-cache.ts';
 import { upstreamRequestHeaders } from './proxy-headers.ts';
 import { buildQuery, parseProxyTarget, upstreamPath, type ProxyTarget, type UpstreamBase } from './proxy-path.ts';
 import { MidStreamError, Refusal, callUpstream, countedBody, type CallRecord, type ResponsePlan } from './upstream-call.ts';
+import { ProfileRouter, type ProfileChoice } from './profile-route.ts';
+import { findToken } from './proxy-token.ts';
 import { bearer } from './runtime-key.ts';
 import { pathAllowed } from './skill-manifest.ts';
 import { MAX_FORM_BODY, isFormBody, overridesInForm, overridesInQuery, readFormBody } from './method-override.ts';
@@ -47,6 +49,10 @@ export function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: ServerResp
     gone: false,
     onGone: undefined,
     counted: false,
+    tokenHeaders: undefined,
+    tokenQuery: undefined,
+    profile: undefined,
+    billing: undefined,
   };
   res.on('close', () => {
     if (call.counted) release(deps, call.token as string);
@@ -66,7 +72,17 @@ export function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: ServerResp
     const parsed = parseProxyTarget(req.url ?? '');
     if (!parsed.ok) throw new Refusal(400, 'INVALID_INPUT', `${parsed.reason} — call /proxy/<connection>/<path relative to the service's API base>`);
     const target = parsed.target;
-    const granted = coveredConnection(record, target, call);
+    const provider = ProfileRouter.providerNamed(record, target.connection);
+    let granted: TokenConnection;
+    if (provider === undefined) granted = coveredConnection(record, target, call);
+    else {
+      const chosen = deps.broker.profiles.cached(record, provider);
+      if (chosen === undefined) {
+        void chooseThenForward(deps, req, res, call, record, target, provider);
+        return;
+      }
+      granted = useProfile(call, chosen);
+    }
     const cache = deps.broker.cache;
     const route = cache.cachedRoute(granted.connectionId);
     if (route === undefined) {
@@ -83,6 +99,25 @@ export function proxyCall(deps: ProxyDeps, req: IncomingMessage, res: ServerResp
   } catch (error) {
     refuse(deps, req, res, call, error);
   }
+}
+
+/** A call naming a model provider: the profile its agent's auth order picks among the granted ones, then the slow path. */
+async function chooseThenForward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, call: CallRecord, record: TokenRecord, target: ProxyTarget, provider: string): Promise<void> {
+  try {
+    const chosen = await deps.broker.profiles.choose(record, provider, { actor: 'skill', skill: record.skill, tool: record.tool });
+    await loadThenForward(deps, req, res, call, record, target, useProfile(call, chosen), undefined);
+  } catch (error) {
+    refuse(deps, req, res, call, error);
+  }
+}
+
+function useProfile(call: CallRecord, chosen: ProfileChoice): TokenConnection {
+  const c = chosen.connection;
+  call.connection = c.connectionId;
+  call.service = c.service;
+  call.profile = chosen.profile;
+  call.billing = c.billing;
+  return c;
 }
 
 /** The slow path: loads the route and the credential (refreshing, or waiting for re-auth), then forwards. */
@@ -117,7 +152,7 @@ function checkTarget(route: Route, record: TokenRecord, granted: TokenConnection
 /** Sends the checked call upstream with the credential attached; the answer is audited or refused when it ends. */
 function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, call: CallRecord, target: ProxyTarget, route: Route, base: UpstreamBase, credential: LiveCredential, form?: Buffer): void {
   const hasBody = bodyPresent(req);
-  const headers = upstreamRequestHeaders(req.rawHeaders, credential.added, hasBody);
+  const headers = upstreamRequestHeaders(req.rawHeaders, credential.added, hasBody, call.tokenHeaders);
   const cache = deps.broker.cache;
   const plan: ResponsePlan = {
     serviceName: route.service.name,
@@ -132,7 +167,7 @@ function forward(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, cal
   };
   callUpstream(
     deps.agent,
-    { base, path: upstreamPath(base, target, buildQuery(target.query, route.queryNames, credential.query)), headers, body: form ? readBody(form, call) : hasBody ? countedBody(req, call) : null },
+    { base, path: upstreamPath(base, target, buildQuery(target.query, call.tokenQuery === undefined ? route.queryNames : new Set([...route.queryNames, ...call.tokenQuery]), credential.query)), headers, body: form ? readBody(form, call) : hasBody ? countedBody(req, call) : null },
     res,
     plan,
     call,
@@ -150,8 +185,13 @@ function readBody(body: Buffer, call: CallRecord): Readable {
 }
 
 function authenticate(deps: ProxyDeps, req: IncomingMessage, call: CallRecord): TokenRecord {
-  const token = bearer(req.headers.authorization);
-  if (token === undefined) throw new Refusal(401, 'BROKER_TOKEN_INVALID', 'no broker token — send `Authorization: Bearer <token>` with a token from `sophon broker mint`');
+  const carried = findToken(req.headers, req.url ?? '', deps.broker.places);
+  if (carried.conflict) throw new Refusal(400, 'BROKER_TOKEN_INVALID', 'the request carries two different broker tokens — send one (e.g. only `Authorization: Bearer <token>`)');
+  // A Bearer value that is not shaped like a broker token is still what the skill presented: "not valid" says more than "none".
+  const token = carried.token ?? bearer(req.headers.authorization);
+  if (token === undefined) throw new Refusal(401, 'BROKER_TOKEN_INVALID', 'no broker token — send `Authorization: Bearer <token>` (or the key header the service\'s SDK uses) with a token from `sophon broker mint` or `sophon run`');
+  call.tokenHeaders = carried.headers;
+  call.tokenQuery = carried.query;
   const found = deps.broker.tokens.lookup(token);
   if (found.state === 'unknown') throw new Refusal(401, 'BROKER_TOKEN_INVALID', 'the broker token is not valid (unknown or revoked) — ask the agent runtime to mint a new one');
   const record = found.record;
@@ -174,6 +214,10 @@ function coveredConnection(record: TokenRecord, target: ProxyTarget, call: CallR
   }
   call.connection = granted.connectionId;
   call.service = granted.service;
+  if (granted.provider !== undefined) {
+    call.profile = `${granted.provider}:${granted.label}`;
+    call.billing = granted.billing;
+  }
   return granted;
 }
 
@@ -254,6 +298,7 @@ async function liveCredential(deps: ProxyDeps, first: Route, ctx: RequestContext
     } catch (error) {
       if (!(isSophonError(error) && error.code === 'NEEDS_REAUTH')) throw error;
       const reauth = route.connection.state === 'needs_reauth' ? error : needsReauth(route);
+      if (attempt === 0) deps.broker.reauthNeeded(route.connection, ctx.skill);
       if (attempt > 0 || deps.reauthHoldMs === 0) throw reauthRefusal(route, reauth);
       if (!(await waitForReconnect(deps, route.connection.id, call))) throw reauthRefusal(route, reauth);
       route = cache.cachedRoute(route.connection.id) ?? (await cache.loadRoute(route.connection.id));
@@ -321,7 +366,7 @@ function audited(deps: ProxyDeps, call: CallRecord, status: number): void {
 }
 
 function auditDetail(call: CallRecord, status: number): Record<string, string | number> {
-  return {
+  const detail: Record<string, string | number> = {
     method: call.method,
     host: call.host as string,
     path: call.path as string,
@@ -331,6 +376,13 @@ function auditDetail(call: CallRecord, status: number): Record<string, string | 
     ms: Math.round((performance.now() - call.started) * 10) / 10,
     token: call.token as string,
   };
+  // A model call names the auth profile it used; a subscription's tokens cost nothing each.
+  if (call.profile !== undefined) {
+    detail['profile'] = call.profile;
+    if (call.billing !== undefined) detail['billing'] = call.billing;
+    if (call.billing === 'subscription') detail['cost'] = 0;
+  }
+  return detail;
 }
 
 /** Answers a refusal or failure as JSON (or cuts a response already under way) and audits it. */
@@ -364,6 +416,8 @@ export function sendJsonError(res: ServerResponse, status: number, code: string,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
+    // Tells an answer of the broker's own from the upstream's (whose x-sophon-* headers are dropped).
+    'x-sophon-refusal': code,
     ...(status === 401 ? { 'www-authenticate': 'Bearer realm="sophon-broker"' } : {}),
     ...(status === 429 ? { 'retry-after': '1' } : {}),
     ...(close ? { connection: 'close' } : {}),

@@ -64,9 +64,10 @@ export function addedHeaders(plan: RequestHeaderPlan, credential: Readonly<Recor
  * skill's raw headers: drops the drop list, x-forwarded-*, x-sophon-*, names listed in
  * Connection, the attach names and the names the broker sets; keeps the rest (and
  * Accept-Encoding narrowed to what the broker can decode); then adds the broker's own.
+ * `tokenHeaders`: headers the broker token came in (x-api-key, …), never forwarded.
  * Content-Length goes too when the request has no body.
  */
-export function upstreamRequestHeaders(rawHeaders: readonly string[], added: AddedHeaders, hasBody: boolean): string[] {
+export function upstreamRequestHeaders(rawHeaders: readonly string[], added: AddedHeaders, hasBody: boolean, tokenHeaders?: ReadonlySet<string>): string[] {
   const out: string[] = [];
   let listed: string[] | undefined;
   let encodings: string | undefined;
@@ -79,6 +80,7 @@ export function upstreamRequestHeaders(rawHeaders: readonly string[], added: Add
       continue;
     }
     if (added.names.has(name) || name.startsWith('x-forwarded-') || name.startsWith('x-sophon-')) continue;
+    if (tokenHeaders !== undefined && tokenHeaders.has(name)) continue;
     if (!hasBody && name === 'content-length') continue;
     out.push(name, value);
   }
@@ -131,6 +133,8 @@ export function downstreamResponseHeaders(headers: Readonly<Record<string, strin
     // undici hands names over in lower case already; this is for anyone else.
     const name = rawName.toLowerCase();
     if (RESPONSE_DROP.has(name) || name === 'location' || (listed !== undefined && listed.includes(name))) continue;
+    // Only the broker speaks as x-sophon-* (its refusals carry x-sophon-refusal).
+    if (name.startsWith('x-sophon-')) continue;
     if (name === 'set-cookie' && !allowSetCookie) continue;
     if (rewritingBody && REWRITTEN_BODY.has(name)) continue;
     if (typeof value === 'string') out.push(name, redactHeader(value, needles));

@@ -39,6 +39,7 @@ export const MintRequest = z
     connection: z.string().min(1).max(200).optional(),
     connections: z.array(z.string().min(1).max(200)).min(1).max(16).optional(),
     ttlSeconds: z.number().int().min(1).optional(),
+    agent: z.string().min(1).max(64).optional(),
   })
   .strict();
 
@@ -163,7 +164,10 @@ async function control(broker: Broker, runtimeKey: string, req: IncomingMessage,
       if (!parsed.success) throw new SophonError('INVALID_INPUT', `mint request: ${describeIssues(parsed.error)}`);
       const input = parsed.data;
       const connections = [...(input.connection ? [input.connection] : []), ...(input.connections ?? [])];
-      const minted = await broker.mint({ skill: input.skill, tool: input.tool, ...(connections.length ? { connections } : {}), ...(input.ttlSeconds !== undefined ? { ttlSeconds: input.ttlSeconds } : {}) }, { actor: 'runtime', via: 'http' });
+      const minted = await broker.mint(
+        { skill: input.skill, tool: input.tool, ...(connections.length ? { connections } : {}), ...(input.ttlSeconds !== undefined ? { ttlSeconds: input.ttlSeconds } : {}), ...(input.agent !== undefined ? { agent: input.agent } : {}) },
+        { actor: 'runtime', via: 'http' },
+      );
       return sendJson(res, 201, minted);
     }
     const parsed = RevokeRequest.safeParse(body);

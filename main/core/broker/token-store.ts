@@ -10,6 +10,9 @@ export interface TokenConnection {
   readonly methods: ReadonlySet<string> | null;
   /** Path prefixes relative to the service base; ["/"] for any. */
   readonly paths: readonly string[];
+  /** The model provider whose auth profile this connection is (`provider:label`), if any. */
+  readonly provider?: string;
+  readonly billing?: 'subscription' | 'per-token';
 }
 
 export interface TokenRecord {
@@ -18,6 +21,8 @@ export interface TokenRecord {
   readonly skill: string;
   readonly tool: string;
   readonly connections: readonly TokenConnection[];
+  /** The agent whose auth order picks a provider's profile (`/proxy/anthropic/…`). */
+  readonly agent?: string;
   readonly mintedAt: number;
   readonly expiresAt: number;
 }
@@ -29,6 +34,10 @@ export type TokenLookup =
 
 export const BROKER_TOKEN_PREFIX = 'sbt_';
 const TOKEN_SHAPE = /^sbt_[A-Za-z0-9_-]{43}$/;
+/** Whether a value has the shape of a broker token (the proxy looks for one in several places). */
+export function isBrokerTokenShape(value: string): boolean {
+  return TOKEN_SHAPE.test(value);
+}
 /** Expired tokens are remembered this long so a late call hears "expired", not "unknown". */
 const EXPIRED_GRACE_MS = 10 * 60_000;
 
@@ -61,6 +70,7 @@ export class TokenStore {
       skill: input.skill,
       tool: input.tool,
       connections: input.connections,
+      ...(input.agent !== undefined ? { agent: input.agent } : {}),
       mintedAt: now,
       expiresAt: now + input.ttlMs,
     };
@@ -82,6 +92,16 @@ export class TokenStore {
     this.sweep();
     const now = this.clock.now();
     return [...this.byHash.values()].filter((r) => r.expiresAt > now).sort((a, b) => a.expiresAt - b.expiresAt);
+  }
+
+  /** Moves a live token's expiry (a `sophon run` child's token, renewed while it runs); undefined when it is gone or expired. */
+  renew(id: string, expiresAt: number): TokenRecord | undefined {
+    const hash = this.hashById.get(id);
+    const record = hash === undefined ? undefined : this.byHash.get(hash);
+    if (hash === undefined || record === undefined || record.expiresAt <= this.clock.now()) return undefined;
+    const renewed: TokenRecord = { ...record, expiresAt };
+    this.byHash.set(hash, renewed);
+    return renewed;
   }
 
   revoke(id: string): TokenRecord | undefined {

@@ -26,6 +26,12 @@ export interface CallRecord {
   onGone?: { gone(): void };
   /** Counted among its token's calls in flight. */
   counted: boolean;
+  /** Headers and query parameters the broker token came in (besides Authorization): not forwarded. */
+  tokenHeaders?: ReadonlySet<string>;
+  tokenQuery?: ReadonlySet<string>;
+  /** The auth profile of a model provider's connection (`anthropic:work`), and how it is billed. */
+  profile?: string;
+  billing?: 'subscription' | 'per-token';
 }
 
 /** A refusal: answered with a JSON error and audited with its reason. */

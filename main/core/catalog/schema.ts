@@ -167,6 +167,32 @@ export const ServiceParam = z.object({
   example: z.string().optional(),
 });
 
+/** A POSIX environment variable name, as SDKs read them. */
+export const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'an environment variable name: upper-case letters, digits and underscores');
+
+/**
+ * One variable `sophon run` sets for a granted connection of this service, the name its SDKs
+ * and CLIs read. `value` is a template: {baseUrl} (this connection's address on the broker
+ * proxy, standing in for the service's API base) and {token} (the run's broker token). A
+ * variable without a value is cleared instead: the SDK's other key variables, so a real key
+ * from the parent's environment never reaches the child, nor takes precedence.
+ */
+export const EnvVar = z
+  .object({
+    name: EnvName,
+    value: z.string().max(512).optional(),
+  })
+  .strict()
+  .refine((v) => v.value === undefined || /^(?:[^{}]|\{(?:baseUrl|token)\})*$/.test(v.value), { message: 'value may use only the placeholders {baseUrl} and {token}' });
+export type EnvVar = z.infer<typeof EnvVar>;
+
+/** A place an SDK of this service puts its key: the broker accepts its own token there as well as in Authorization. */
+export const TokenPlace = z.object({
+  in: z.enum(['header', 'query']),
+  name: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, dashes and underscores'),
+});
+export type TokenPlace = z.infer<typeof TokenPlace>;
+
 export const ServiceDefinition = z.object({
   id: ServiceId,
   name: z.string().min(1),
@@ -186,7 +212,16 @@ export const ServiceDefinition = z.object({
   attach: Attach.default([{ in: 'header', name: 'Authorization', value: 'Bearer {token}' }]),
   params: z.array(ServiceParam).default([]),
   test: TestCall.optional(),
-  broker: z.object({ allowSetCookie: z.boolean().default(false) }).default({ allowSetCookie: false }),
+  broker: z
+    .object({
+      allowSetCookie: z.boolean().default(false),
+      /** Where this service's SDKs send their key besides `Authorization: Bearer` (x-api-key, x-goog-api-key, a query parameter). */
+      tokenIn: z.array(TokenPlace).max(8).default([]),
+    })
+    .default({ allowSetCookie: false, tokenIn: [] }),
+  /** Environment variables `sophon run` sets for a granted connection (see EnvVar); the page naming them in `envSource`. */
+  env: z.array(EnvVar).max(32).default([]),
+  envSource: z.url().optional(),
   /** Model provider this service signs in to, for `sophon models`. */
   provider: z.string().optional(),
 });

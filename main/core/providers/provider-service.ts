@@ -171,18 +171,35 @@ export class ProviderService {
    * default), skipping profiles that are expired, need re-auth or fail to give a token.
    */
   async resolve(provider: string, options: { agent?: string }, ctx: RequestContext, purpose = 'use'): Promise<Resolved> {
+    const { profile, value, skipped } = await this.resolveWith(provider, options, ctx, (p) => this.credentialFor(p, ctx, purpose));
+    return { profile, material: value, skipped };
+  }
+
+  /**
+   * `resolve` with the last step given: `take` turns the chosen profile into what the caller
+   * needs (the broker: a route and a live credential) and may fail like `credentialFor`,
+   * which skips to the next profile. `only` narrows the candidates (what a skill is granted);
+   * the others are listed as skipped with its reason.
+   */
+  async resolveWith<T>(
+    provider: string,
+    options: { agent?: string; only?: (profile: Profile) => string | undefined },
+    ctx: RequestContext,
+    take: (profile: Profile) => Promise<T>,
+  ): Promise<{ profile: Profile; value: T; skipped: ReadonlyArray<{ readonly id: string; readonly reason: string }> }> {
     this.requireProvider(provider);
     const profiles = (await this.profiles(ctx)).filter((p) => p.provider === provider);
     const order = (await this.orderGet(provider, options.agent, profiles)).effective;
     const skipped: Array<{ id: string; reason: string }> = [];
     for (const id of order) {
       const profile = profiles.find((p) => p.id === id);
-      if (!profile || !isUsable(profile.state)) {
-        skipped.push({ id, reason: profile ? (profile.reason ?? profile.state.replace('_', ' ')) : 'no such profile' });
+      const excluded = profile ? options.only?.(profile) : undefined;
+      if (!profile || excluded !== undefined || !isUsable(profile.state)) {
+        skipped.push({ id, reason: !profile ? 'no such profile' : (excluded ?? profile.reason ?? profile.state.replace('_', ' ')) });
         continue;
       }
       try {
-        return { profile, material: await this.credentialFor(profile, ctx, purpose), skipped };
+        return { profile, value: await take(profile), skipped };
       } catch (error) {
         if (!(error instanceof SophonError) || error.code === 'INTERNAL') throw error;
         skipped.push({ id, reason: error.message });

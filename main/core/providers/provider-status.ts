@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog/catalog.ts';
 import { authMethod } from '../catalog/schema.ts';
 import type { ConnectionService, RequestContext } from '../connections/connection-service.ts';
+import type { Connection } from '../connections/model.ts';
 import type { Clock } from '../ports.ts';
 import { CLI_NAMES, isoTime, type CliName, type CliRead, type CliReader } from './cli-credentials.ts';
 import { CLI_INFO, type CliSignins } from './cli-signins.ts';
@@ -50,6 +51,15 @@ function fromCliRead(base: Omit<Profile, 'state'>, read: CliRead, now: number, r
   };
 }
 
+/** The state of a profile Sophon stores itself (not a CLI sign-in read in place): from the connection alone. */
+export function storedProfileState(connection: Connection, provider: string, now: number): { state: ProfileState; reason?: string } {
+  if (connection.state === 'needs_reauth' || connection.state === 'error') return { state: connection.state, ...(connection.stateReason ? { reason: connection.stateReason } : {}) };
+  const source = sourceOf(connection);
+  const state = expiryState(connection.expiresAt, connection.refreshable === true && source === 'oauth', now);
+  if (state !== 'expired') return { state };
+  return { state, reason: source === 'token' ? `the token expired — paste a new one with \`sophon models auth paste-token --provider ${provider}\`` : 'the token expired' };
+}
+
 /**
  * Every profile: the providers' connections (a CLI-linked one with the CLI's live state),
  * then CLI sign-ins found on this machine and not linked, read in place. Each CLI store
@@ -92,15 +102,7 @@ export async function listProfiles(deps: StatusDeps, ctx: RequestContext): Promi
       else out.push(fromCliRead({ ...base, cli: name }, await inspect(name), now, cli.readers[name]));
       continue;
     }
-    let state: ProfileState;
-    let reason: string | undefined;
-    if (connection.state === 'needs_reauth' || connection.state === 'error') {
-      state = connection.state;
-      reason = connection.stateReason;
-    } else {
-      state = expiryState(connection.expiresAt, base.refreshable, now);
-      if (state === 'expired') reason = source === 'token' ? `the token expired — paste a new one with \`sophon models auth paste-token --provider ${service.provider}\`` : 'the token expired';
-    }
+    const { state, reason } = storedProfileState(connection, service.provider, now);
     out.push({ ...base, state, ...(reason ? { reason } : {}), ...(connection.expiresAt !== undefined ? { expiresAt: connection.expiresAt } : {}) });
   }
   for (const name of CLI_NAMES) {

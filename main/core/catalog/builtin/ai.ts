@@ -1,5 +1,18 @@
 import type { ServiceDefinitionInput } from '../schema.ts';
 
+/**
+ * What the Anthropic SDKs and Claude Code read: the base URL and the key; the other ways
+ * they take a credential are cleared so a real one from the parent cannot reach the child.
+ */
+export const ANTHROPIC_ENV: NonNullable<ServiceDefinitionInput['env']> = [
+  { name: 'ANTHROPIC_BASE_URL', value: '{baseUrl}' },
+  { name: 'ANTHROPIC_API_KEY', value: '{token}' },
+  { name: 'ANTHROPIC_AUTH_TOKEN' },
+  { name: 'ANTHROPIC_IDENTITY_TOKEN' },
+  { name: 'CLAUDE_CODE_OAUTH_TOKEN' },
+];
+export const ANTHROPIC_ENV_SOURCE = 'https://docs.anthropic.com/en/docs/claude-code/settings#environment-variables';
+
 export const AI_SERVICES: readonly ServiceDefinitionInput[] = [
   {
     id: 'openrouter',
@@ -11,6 +24,12 @@ export const AI_SERVICES: readonly ServiceDefinitionInput[] = [
     api: { baseUrl: 'https://openrouter.ai/api/v1' },
     test: { path: '/key' },
     provider: 'openrouter',
+    // OpenRouter's docs name the key variable; the base URL one is what OpenAI-SDK programs are pointed at by convention.
+    env: [
+      { name: 'OPENROUTER_API_KEY', value: '{token}' },
+      { name: 'OPENROUTER_BASE_URL', value: '{baseUrl}' },
+    ],
+    envSource: 'https://openrouter.ai/docs/api-reference/authentication',
   },
   {
     id: 'anthropic',
@@ -29,6 +48,9 @@ export const AI_SERVICES: readonly ServiceDefinitionInput[] = [
     api: { baseUrl: 'https://api.anthropic.com', headers: { 'anthropic-version': '2023-06-01' } },
     test: { path: '/v1/models' },
     provider: 'anthropic',
+    broker: { tokenIn: [{ in: 'header', name: 'x-api-key' }] },
+    env: ANTHROPIC_ENV,
+    envSource: ANTHROPIC_ENV_SOURCE,
   },
   {
     id: 'openai',
@@ -40,6 +62,13 @@ export const AI_SERVICES: readonly ServiceDefinitionInput[] = [
     api: { baseUrl: 'https://api.openai.com' },
     test: { path: '/v1/models' },
     provider: 'openai',
+    // The SDK's default base is https://api.openai.com/v1.
+    env: [
+      { name: 'OPENAI_BASE_URL', value: '{baseUrl}/v1' },
+      { name: 'OPENAI_API_KEY', value: '{token}' },
+      { name: 'OPENAI_ADMIN_KEY' },
+    ],
+    envSource: 'https://github.com/openai/openai-node#usage',
   },
   {
     id: 'gemini',
@@ -57,6 +86,15 @@ export const AI_SERVICES: readonly ServiceDefinitionInput[] = [
     api: { baseUrl: 'https://generativelanguage.googleapis.com' },
     test: { path: '/v1beta/models' },
     provider: 'gemini',
+    // The Gemini SDKs send the key as x-goog-api-key; the REST docs also show ?key=.
+    broker: { tokenIn: [{ in: 'header', name: 'x-goog-api-key' }, { in: 'query', name: 'key' }] },
+    // GOOGLE_GEMINI_BASE_URL is what the Gemini CLI reads (github.com/google-gemini/gemini-cli/pull/25357).
+    env: [
+      { name: 'GEMINI_API_KEY', value: '{token}' },
+      { name: 'GOOGLE_API_KEY', value: '{token}' },
+      { name: 'GOOGLE_GEMINI_BASE_URL', value: '{baseUrl}' },
+    ],
+    envSource: 'https://ai.google.dev/gemini-api/docs/api-key',
   },
   {
     id: 'ollama',

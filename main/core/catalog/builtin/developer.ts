@@ -77,6 +77,15 @@ export const DEVELOPER_SERVICES: readonly ServiceDefinitionInput[] = [
       headers: { 'X-GitHub-Api-Version': '2022-11-28' },
     },
     test: { path: '/user' },
+    // gh reads GH_TOKEN/GITHUB_TOKEN; GITHUB_API_URL is the Actions convention Octokit scripts pass as baseUrl.
+    env: [
+      { name: 'GH_TOKEN', value: '{token}' },
+      { name: 'GITHUB_TOKEN', value: '{token}' },
+      { name: 'GITHUB_API_URL', value: '{baseUrl}' },
+      { name: 'GH_ENTERPRISE_TOKEN' },
+      { name: 'GITHUB_ENTERPRISE_TOKEN' },
+    ],
+    envSource: 'https://cli.github.com/manual/gh_help_environment',
   },
   {
     id: 'gitlab',
@@ -122,5 +131,7 @@ export const DEVELOPER_SERVICES: readonly ServiceDefinitionInput[] = [
     ],
     api: { baseUrl: 'https://gitlab.com/api/v4' },
     test: { path: '/user' },
+    // GitLab's REST API takes a personal access token in PRIVATE-TOKEN too (docs.gitlab.com/api/rest/authentication/).
+    broker: { tokenIn: [{ in: 'header', name: 'PRIVATE-TOKEN' }] },
   },
 ];

@@ -1,4 +1,5 @@
 import type { ServiceDefinitionInput } from '../schema.ts';
+import { ANTHROPIC_ENV, ANTHROPIC_ENV_SOURCE } from './ai.ts';
 
 /**
  * Model providers used through a subscription (Claude Pro/Max, a ChatGPT plan, GitHub
@@ -22,6 +23,10 @@ export const SUBSCRIPTION_SERVICES: readonly ServiceDefinitionInput[] = [
     api: { baseUrl: 'https://api.anthropic.com', headers: { 'anthropic-version': '2023-06-01', 'anthropic-beta': 'oauth-2025-04-20' } },
     attach: [{ in: 'header', name: 'Authorization', value: 'Bearer {token}' }],
     provider: 'anthropic',
+    // The Anthropic SDK and Claude Code send the broker token as their key; the broker swaps in the OAuth bearer.
+    broker: { tokenIn: [{ in: 'header', name: 'x-api-key' }] },
+    env: ANTHROPIC_ENV,
+    envSource: ANTHROPIC_ENV_SOURCE,
   },
   {
     id: 'openai-codex',
@@ -87,5 +92,8 @@ export const SUBSCRIPTION_SERVICES: readonly ServiceDefinitionInput[] = [
       additionalBaseUrls: ['https://api.individual.githubcopilot.com', 'https://api.business.githubcopilot.com', 'https://api.enterprise.githubcopilot.com'],
     },
     provider: 'github-copilot',
+    // No variable points a program at the Copilot API; Copilot CLI's GitHub token is cleared so a real one is not passed on.
+    env: [{ name: 'COPILOT_GITHUB_TOKEN' }],
+    envSource: 'https://docs.github.com/en/copilot/how-tos/set-up/install-copilot-cli',
   },
 ];

@@ -1,0 +1,45 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { BIN } from './run-cli.ts';
+
+/** A running `sophon … --json` whose stdout JSON lines (one per step) can be awaited one by one. */
+export function interactive(args: readonly string[], env: NodeJS.ProcessEnv) {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...env } });
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
+  let stderr = '';
+  let buffer = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    buffer += d;
+    let i: number;
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      lines.push(JSON.parse(buffer.slice(0, i)) as Record<string, unknown>);
+      buffer = buffer.slice(i + 1);
+      waiters.splice(0).forEach((w) => w());
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exit = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  return {
+    child,
+    exit,
+    stderr: () => stderr,
+    async step(name: string): Promise<Record<string, unknown>> {
+      for (;;) {
+        const found = lines.find((l) => l['step'] === name);
+        if (found) return found;
+        if (child.exitCode !== null) throw new Error(`sophon exited before step ${name}: ${stderr}`);
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
+  };
+}
+
+/** Polls `probe` until `ok` holds (a background refresh, a state change), a bounded number of times. */
+export async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, tries = 80): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const value = await probe();
+    if (ok(value)) return value;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
