@@ -1,4 +1,4 @@
-import { Broker, MailService, ToolRegistry, brokerTools, openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
+import { Broker, MailService, ToolRegistry, brokerTools, mailAgentTools, openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
 import { agentHandlers } from './handlers/agents.ts';
 import { Dispatcher } from './dispatch.ts';
 import { foundationHandlers } from './handlers/foundation.ts';
@@ -42,6 +42,7 @@ export async function openHostApi(options: CoreOptions): Promise<HostApi> {
     const tools = new ToolRegistry(broker);
     tools.register(...brokerTools(broker));
     const mail = new MailService(core, broker);
+    tools.register(...mailAgentTools(mail, broker));
     dispatcher.register(mailHandlers(mail));
     dispatcher.register(agentHandlers(broker, tools));
     return { core, dispatcher, broker, tools, mail, dispose: () => core.dispose() };

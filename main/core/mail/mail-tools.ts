@@ -32,6 +32,8 @@ export interface ReadInput extends MailCall {
   readonly id: string;
   /** A part number from `attachments`: returns that attachment's bytes instead of the message. */
   readonly attachment?: string;
+  /** A lower cap than Sophon.Mail.MaxAttachmentBytes (a tool answer must stay small). */
+  readonly maxBytes?: number;
 }
 
 export interface SendInput extends MailCall {
@@ -119,7 +121,8 @@ export class MailTools {
       detail['ids'] = input.id;
       if (input.attachment !== undefined) {
         detail['attachment'] = input.attachment;
-        const attachment = await this.imap(access, ctx, (client) => readAttachment(client, input.id, input.attachment as string, this.mail.settings.MaxAttachmentBytes));
+        const cap = Math.min(input.maxBytes ?? Number.POSITIVE_INFINITY, this.mail.settings.MaxAttachmentBytes);
+        const attachment = await this.imap(access, ctx, (client) => readAttachment(client, input.id, input.attachment as string, cap));
         return { attachment };
       }
       const message = await this.imap(access, ctx, (client) => readMessage(client, input.id, this.mail.settings.MaxTextBytes));
@@ -170,6 +173,7 @@ export class MailTools {
     } catch (error) {
       if (error instanceof MailFailureError && error.failure.kind === 'auth') {
         await this.mail.settle(connection, [error.failure], false);
+        this.broker.reauthNeeded(connection, undefined);
         throw new SophonError('NEEDS_REAUTH', `${connection.service}:${connection.label} needs the user to sign in again (${error.failure.message}) — pause and ask them to reconnect it (\`sophon connect reauth ${connection.service}:${connection.label}\` or the Sophon window)`);
       }
       throw error;
@@ -195,6 +199,7 @@ export class MailTools {
       access = await authorizeMail(this.broker, call.token, call.connection, operation);
       if (access.connection.state === 'needs_reauth') {
         const c = access.connection;
+        this.broker.reauthNeeded(c, access.token.skill);
         throw new SophonError('NEEDS_REAUTH', `${c.service}:${c.label} needs the user to sign in again${c.stateReason ? ` (${c.stateReason})` : ''} — pause and ask them to reconnect it (\`sophon connect reauth ${c.service}:${c.label}\` or the Sophon window)`);
       }
       const ctx: RequestContext = { actor: 'skill', skill: access.token.skill, tool: access.token.tool };
