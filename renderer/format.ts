@@ -1,4 +1,3 @@
-import { createElement, type ReactNode } from 'react';
 import type { AuthMethodType, CliStatusView, ConnectionState, ProfileSource, ProfileState } from '../main/api/contract.ts';
 
 export const STATE_TEXT: Readonly<Record<ConnectionState, string>> = {
@@ -62,10 +61,6 @@ export const SOURCE_TEXT: Readonly<Record<ProfileSource, string>> = {
   'api-key': 'API key',
 };
 
-/** The core's messages quote commands in backticks (they are written for the terminal too): show those as code. */
-export function withCode(message: string): ReactNode[] {
-  return message.split('`').map((part, i) => (i % 2 === 1 ? createElement('code', { key: i }, part) : part));
-}
 
 /** "4:05" for a countdown; "0:00" once past. */
 export function countdown(msLeft: number): string {
@@ -92,4 +87,54 @@ export function shortDate(iso: string): string {
   if (Number.isNaN(date.getTime())) return iso;
   dateFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
   return dateFormat.format(date);
+}
+
+/** The catalog's categories in words, in the order the catalog shows them. */
+export const CATEGORY_TEXT: Readonly<Record<string, string>> = {
+  email: 'Mail',
+  calendar: 'Calendar',
+  chat: 'Chat',
+  docs: 'Documents',
+  storage: 'Files',
+  project: 'Projects and tasks',
+  developer: 'Developer',
+  ai: 'AI models',
+  automation: 'Automation',
+  telephony: 'Phone and SMS',
+  other: 'Other',
+};
+
+/** The short labels a catalog card shows for each way to sign in. */
+export const METHOD_TAG: Readonly<Record<AuthMethodType, string>> = {
+  oauth2: 'Browser',
+  device: 'Code',
+  api_key: 'API key',
+  bearer: 'Token',
+  basic: 'Password',
+  smtp_imap: 'Mail server',
+  cli_reader: 'CLI',
+};
+
+/** "3 connections", "1 connection": never "1 records". */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString()} ${count === 1 ? one : many}`;
+}
+
+let dayFormat: Intl.DateTimeFormat | undefined;
+
+/** "Nov 30, 2026": for things older than a day or two, where the hour is noise. */
+export function shortDay(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  dayFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+  return dayFormat.format(date);
+}
+
+/** "openrouter.ai" for a link's text; the address itself when it does not parse. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }

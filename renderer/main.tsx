@@ -6,7 +6,13 @@ import { StoreProvider } from './store-context.tsx';
 import { applyTheme, followSystemTheme } from './theme.ts';
 
 performance.mark('sophon:start');
-const store = createSophonStore(pickBridge());
+const bridge = pickBridge();
+// The desktop app raises its own OS notification; a dashboard tab does, if the person allowed it.
+const store = createSophonStore(bridge, undefined, (skill) => {
+  if (bridge.kind !== 'dashboard' || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  const name = skill.name ?? skill.id;
+  new Notification(skill.status === 'changed' ? `${name} asks for more access` : `${name} asks for access`, { body: 'Open Sophon’s Agents view to review it.' });
+});
 applyTheme(store.getState().theme);
 followSystemTheme(() => store.getState().theme);
 store.subscribe((state, previous) => {

@@ -1,3 +1,4 @@
+import { forWindow } from './humanize.ts';
 import type { ApiResult, AuthOrderView, CliStatusView, ModelsStatusView, ProfileResultView, RequestInput, RequestName, RequestOutput } from '../main/api/contract.ts';
 
 /**
@@ -96,15 +97,15 @@ export function createModelsActions({ call, get, set, notify }: Deps): ModelsAct
   const announce = (result: ApiResult<ProfileResultView>, done: string) => {
     if (!result.ok) return;
     const warning = result.data.warnings[0];
-    notify('success', `${done} ${result.data.profile.id}.${warning ? ` Note: ${warning}` : ''}`);
+    notify('success', `${done} ${result.data.profile.id}.${warning ? ` Note: ${forWindow(warning)}` : ''}`);
     void loadModels();
   };
 
   const setOrder = async (provider: string, profiles: string[]) => {
     const result = await call('models.orderSet', { provider, profiles });
-    if (!result.ok) return notify('error', result.error.message);
+    if (!result.ok) return notify('error', forWindow(result.error.message));
     set((m) => ({ orders: { ...m.orders, [provider]: result.data.order } }));
-    if (result.data.warnings[0]) notify('success', `Order saved. Note: ${result.data.warnings[0]}`);
+    if (result.data.warnings[0]) notify('success', `Order saved. Note: ${forWindow(result.data.warnings[0])}`);
     void loadModels();
   };
 
@@ -134,7 +135,7 @@ export function createModelsActions({ call, get, set, notify }: Deps): ModelsAct
 
     async resetOrder(provider) {
       const result = await call('models.orderClear', { provider });
-      if (!result.ok) return notify('error', result.error.message);
+      if (!result.ok) return notify('error', forWindow(result.error.message));
       set((m) => ({ orders: { ...m.orders, [provider]: result.data } }));
       void loadModels();
     },

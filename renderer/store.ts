@@ -1,7 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type {
   ApiError,
-  AuditEntryView,
   ConnectionView,
   EventPayload,
   RequestInput,
@@ -11,6 +10,7 @@ import type {
   SettingsView,
   SignInStarted,
   SignInStatus,
+  SkillView,
   TestResultView,
   VaultHealthView,
   ApiResult,
@@ -18,8 +18,11 @@ import type {
 import { callApi, type Bridge } from './bridge.ts';
 import { EMPTY_MODELS, PROVIDER_SERVICES, createModelsActions, type ModelsActions, type ModelsState } from './models-store.ts';
 import type { LinkStatus } from './ws-client.ts';
+import { EMPTY_AGENTS, createAgentsActions, waiting, type AgentsActions, type AgentsState } from './agents-store.ts';
+import { forWindow } from './humanize.ts';
+import { EMPTY_AUDIT, createAuditActions, type AuditActions, type AuditState } from './audit-store.ts';
 
-export type View = 'connections' | 'models' | 'add' | 'audit';
+export type View = 'connections' | 'models' | 'add' | 'agents' | 'audit';
 export type Theme = SettingsView['theme'];
 
 export interface Notice {
@@ -51,15 +54,6 @@ export interface SignInView {
   readonly connection?: ConnectionView;
 }
 
-export interface AuditState {
-  readonly entries: readonly AuditEntryView[];
-  readonly total: number;
-  readonly offset: number;
-  readonly loading: boolean;
-  readonly error?: string;
-}
-
-export const AUDIT_PAGE = 50;
 
 export interface SophonState {
   readonly bridgeKind: Bridge['kind'];
@@ -83,12 +77,15 @@ export interface SophonState {
   readonly audit: AuditState;
   readonly highlight?: string;
   readonly models: ModelsState;
+  readonly agents: AgentsState;
 }
 
-export interface SophonActions extends ModelsActions {
+export interface SophonActions extends ModelsActions, AgentsActions, AuditActions {
   init(): Promise<void>;
   setView(view: View): void;
   chooseService(service: string | undefined): void;
+  /** The service's own page (in the Add view). */
+  openService(service: string): void;
   addSecret(input: RequestInput<'connections.add'>): Promise<ApiResult<RequestOutput<'connections.add'>>>;
   addMail(input: RequestInput<'mail.add'>): Promise<ApiResult<RequestOutput<'mail.add'>>>;
   updateMail(input: RequestInput<'mail.update'>): Promise<ApiResult<RequestOutput<'mail.update'>>>;
@@ -100,7 +97,6 @@ export interface SophonActions extends ModelsActions {
   cancelSignIn(): Promise<void>;
   completePasted(redirectUrl: string): Promise<ApiError | undefined>;
   dismissSignIn(): void;
-  loadAudit(offset: number): Promise<void>;
   setTheme(theme: Theme): Promise<void>;
   notify(kind: Notice['kind'], text: string): void;
   dismissNotice(id: number): void;
@@ -123,7 +119,10 @@ const openInBrowser: PageOpener = (url) => {
   window.open(url, '_blank', 'noopener,noreferrer');
 };
 
-export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInBrowser): SophonStore {
+/** Told about a skill that newly waits for approval (the dashboard raises a browser notification). */
+export type SkillWaitingListener = (skill: SkillView) => void;
+
+export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInBrowser, onSkillWaiting?: SkillWaitingListener): SophonStore {
   const call = <N extends RequestName>(name: N, input: RequestInput<N>) => callApi(bridge.api, name, input);
   let noticeId = 0;
 
@@ -204,8 +203,16 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
       view: 'connections',
       tests: {},
       notices: [],
-      audit: { entries: [], total: 0, offset: 0, loading: false },
+      audit: EMPTY_AUDIT,
+      ...createAuditActions({ call, get: () => get().audit, set: (audit) => set({ audit }) }),
       models: EMPTY_MODELS,
+      agents: EMPTY_AGENTS,
+      ...createAgentsActions({
+        call,
+        get: () => get().agents,
+        set: (update) => set((s) => ({ agents: { ...s.agents, ...update } })),
+        notify: (kind, text) => get().notify(kind, text),
+      }),
       ...createModelsActions({
         call,
         get: () => get().models,
@@ -230,16 +237,24 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
           ...(settings.ok ? { theme: settings.data.theme } : {}),
         });
         void refreshHealth();
+        // Skills waiting for approval show on the Agents tab from the start (no credential is read).
+        void get().loadAgents();
       },
 
       setView(view) {
         set({ view, ...(view !== 'add' ? { addService: undefined } : {}) });
         if (view === 'audit') void get().loadAudit(0);
         if (view === 'models') void get().loadModels();
+        if (view === 'agents') void get().loadAgents();
       },
 
       chooseService(service) {
         set({ addService: service, mailReauth: undefined, signinError: undefined, signinErrorFor: undefined });
+      },
+
+      openService(service) {
+        get().setView('add');
+        get().chooseService(service);
       },
 
       async addSecret(input) {
@@ -248,7 +263,7 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
           upsert(result.data.connection);
           const warning = result.data.warnings[0];
           set({ view: 'connections', addService: undefined, highlight: result.data.connection.id });
-          get().notify('success', `Added ${serviceName(result.data.connection.service)} · ${result.data.connection.label}.${warning ? ` Note: ${warning}` : ''}`);
+          get().notify('success', `Added ${serviceName(result.data.connection.service)} · ${result.data.connection.label}.${warning ? ` Note: ${forWindow(warning)}` : ''}`);
           void refreshHealth();
         }
         return result;
@@ -290,7 +305,7 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
         const before = get().connections[id];
         const result = await call('connections.remove', { ref: id });
         if (!result.ok) {
-          get().notify('error', result.error.message);
+          get().notify('error', forWindow(result.error.message));
           return false;
         }
         drop(id);
@@ -319,7 +334,7 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
         set({ signinError: undefined, view: 'connections' });
         const started = await call('connections.reauth', { ref: id });
         if (!started.ok) {
-          get().notify('error', started.error.message);
+          get().notify('error', forWindow(started.error.message));
           return;
         }
         await follow(started.data, connection?.service ?? id, id);
@@ -348,22 +363,16 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
         if (done) get().setView(next);
       },
 
-      async loadAudit(offset) {
-        set((s) => ({ audit: { ...s.audit, loading: true } }));
-        const result = await call('audit.list', { limit: AUDIT_PAGE, offset });
-        if (result.ok) set({ audit: { entries: result.data.entries, total: result.data.total, offset, loading: false } });
-        else set((s) => ({ audit: { ...s.audit, loading: false, error: result.error.message } }));
-      },
 
       async setTheme(theme) {
         set({ theme });
         const result = await call('settings.set', { theme });
-        if (!result.ok) get().notify('error', result.error.message);
+        if (!result.ok) get().notify('error', forWindow(result.error.message));
       },
 
       notify(kind, text) {
-        const id = ++noticeId;
-        set((s) => ({ notices: [...s.notices.slice(-3), { id, kind, text }] }));
+        // One notice at a time: the newest replaces the last, so they never stack up.
+        set({ notices: [{ id: ++noticeId, kind, text }] });
       },
 
       dismissNotice(id) {
@@ -386,6 +395,10 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
     } else store.setState((s) => ({ connections: { ...s.connections, [connection.id]: connection } }));
   });
   bridge.api.on('signin.changed', (event) => onSignInEvent(store, event));
+  bridge.api.on('skills.changed', () => void reloadAgents(store, onSkillWaiting));
+  bridge.api.on('broker.changed', () => {
+    if (store.getState().agents.loaded) void store.getState().loadAgents();
+  });
   bridge.api.on('tray.selected', (event) => {
     if (event.action === 'reconnect') void store.getState().reconnect(event.connectionId);
   });
@@ -417,5 +430,16 @@ function onSignInEvent(store: SophonStore, event: EventPayload<'signin.changed'>
   if (event.connection) {
     const connection = event.connection;
     store.setState((s) => ({ connections: { ...s.connections, [connection.id]: connection } }));
+  }
+}
+
+/** Reloads skills after a change and reports the ones that newly wait for approval. */
+async function reloadAgents(store: SophonStore, onWaiting: SkillWaitingListener | undefined): Promise<void> {
+  const before = new Map(store.getState().agents.skills.map((s) => [s.id, s.grantHash]));
+  const wasWaiting = new Set(waiting(store.getState().agents.skills).map((s) => `${s.id} ${s.grantHash}`));
+  await store.getState().loadAgents();
+  if (!onWaiting) return;
+  for (const skill of waiting(store.getState().agents.skills)) {
+    if (!wasWaiting.has(`${skill.id} ${skill.grantHash}`) && (before.get(skill.id) !== skill.grantHash || !before.has(skill.id))) onWaiting(skill);
   }
 }

@@ -65,6 +65,17 @@ export const ServiceSummary = z.object({
   name: z.string(),
   category: z.string(),
   description: z.string().optional(),
+  /** One short line of what it gives an agent (the catalog's card). */
+  summary: z.string().optional(),
+  /** Words people search by besides the name. */
+  keywords: z.array(z.string()).default([]),
+  /** A Simple Icons slug the window has bundled; absent: a monogram. */
+  icon: z.string().optional(),
+  /** Plain-words setup steps for the service's page. */
+  setup: z.array(z.string()).optional(),
+  docsUrl: z.string().optional(),
+  /** Order of prominence (0 first): what search breaks ties with. */
+  rank: z.number().default(0),
   baseUrl: z.string(),
   custom: z.boolean(),
   auth: z.array(AuthMethodView),
@@ -94,6 +105,8 @@ export const ConnectionView = z.object({
   stateReason: z.string().optional(),
   scopes: z.array(z.string()),
   expiresAt: z.number().optional(),
+  /** Sophon renews the access token itself (so its expiry is no deadline for the person). */
+  refreshable: z.boolean().optional(),
   createdAt: z.string(),
   lastUsedAt: z.string().optional(),
   lastRefreshAt: z.string().optional(),
@@ -255,6 +268,8 @@ export const SkillView = z.object({
   problem: z.string().optional(),
   /** What it asks for beyond the approval (status "changed"). */
   excess: z.array(z.string()).optional(),
+  /** What was approved (status "approved" or "changed"), to show beside what it asks for now. */
+  approved: z.object({ grants: z.array(z.object({ ref: z.string(), methods: z.array(z.string()), paths: z.array(z.string()) })), tools: z.array(z.string()).nullable() }).optional(),
 });
 export type SkillView = z.infer<typeof SkillView>;
 
@@ -446,6 +461,8 @@ export const Requests = {
         skill: z.string().optional(),
         connection: z.string().optional(),
         action: z.string().optional(),
+        /** "ok", or "failed" for every other outcome (error, denied, refused…). */
+        outcome: z.enum(['ok', 'failed']).optional(),
         limit: z.number().int().min(1).max(1000).default(100),
         offset: z.number().int().min(0).default(0),
       })

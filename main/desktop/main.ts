@@ -13,6 +13,7 @@ import { DeepLinkInbox } from './deep-link-inbox.ts';
 import { DEEP_LINK_SCHEME, deepLinkFromArgv } from './deep-link.ts';
 import { IpcRouter } from './ipc-router.ts';
 import { ReauthWatch } from './reauth-watch.ts';
+import { SkillApprovalWatch } from '../api/skill-watch.ts';
 import { desktopProtectors } from './safe-storage-protector.ts';
 import { createTray, type SophonTray } from './tray.ts';
 import { APP_ORIGIN, ExternalUrls } from './window-policy.ts';
@@ -140,6 +141,10 @@ function main(): void {
     });
     serviceNames = new Map(core.catalog.list().map((s) => [s.id, s.name]));
     const watch = new ReauthWatch(notifier, (id) => serviceNames.get(id) ?? id);
+    // A skill asking for approval is news for the person, not only for the window.
+    const skillWatch = new SkillApprovalWatch(host, notifier);
+    await skillWatch.start();
+    core.onDispose(() => skillWatch.dispose());
 
     const refreshTray = async () => {
       const result = await dispatcher.call('connections.list', {}, { actor: 'host' });

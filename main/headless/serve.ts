@@ -1,6 +1,7 @@
 import { SophonError, headlessProtectors, resolveHome, startBroker, type BrokerServer, type PassphraseSource, type ProtectorResolver } from '../core/index.ts';
 import { openHostApi, type HostApi } from '../api/host.ts';
 import { serveSocket } from '../api/wire.ts';
+import { SkillApprovalWatch } from '../api/skill-watch.ts';
 import { startDashboard, type Dashboard } from './dashboard.ts';
 import { ensureRendererBuild } from './renderer-build.ts';
 
@@ -40,6 +41,10 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
     const broker = api.broker.settings.Enabled ? await startBroker(api.core, { broker: api.broker }) : undefined;
     if (broker) log(`sophon serve: broker proxy on ${broker.url}/proxy (runtime key: ${broker.runtimeKeyFile})`);
     log(`sophon serve: listening on ${socket.path}`);
+    // Without a desktop, "a skill asks for approval" is a line on stderr (and a browser notification on the dashboard).
+    const skillWatch = new SkillApprovalWatch(api, { notify: (title, body) => log(`sophon serve: ${title} — ${body.replace('Open Sophon’s Agents view', options.dashboard ? 'open the dashboard’s Agents view' : 'run `sophon skills list`')}`) });
+    await skillWatch.start();
+    api.core.onDispose(() => skillWatch.dispose());
     let dashboard: Dashboard | undefined;
     if (options.dashboard && rendererDir) {
       dashboard = await startDashboard({ dispatcher: api.dispatcher, rendererDir, ...(options.dashboard.port !== undefined ? { port: options.dashboard.port } : {}) }).catch((error: unknown) => {

@@ -1,50 +1,61 @@
-import { memo, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, startTransition, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import type { ConnectionView, ServiceSummary } from '../../main/api/contract.ts';
-import { METHOD_TEXT, STATE_TEXT, relative, shortDate } from '../format.ts';
+import { presentConnection } from '../connection-state.ts';
+import { METHOD_TEXT, relative, shortDay } from '../format.ts';
+import { forWindow } from '../humanize.ts';
+import { Icon } from '../icons.tsx';
 import { useActions, useSophon } from '../store-context.tsx';
 import type { TestState } from '../store.ts';
 import { ConfirmDialog } from './confirm-dialog.tsx';
+import { ServiceLogo } from './service-logo.tsx';
+import { StateBadge } from './state-badge.tsx';
 
-interface Group {
-  readonly service: string;
-  readonly name: string;
-  readonly connections: readonly ConnectionView[];
-}
-
-const REAUTHABLE = new Set(['oauth2', 'device', 'smtp_imap']);
+/** Rows are drawn in blocks the browser may skip while off screen (content-visibility). */
+const BLOCK = 40;
+const FIRST_DRAW = 2 * BLOCK;
 let drawnMarked = false;
 
-function groupConnections(connections: Readonly<Record<string, ConnectionView>>, names: ReadonlyMap<string, string>, filter: string): Group[] {
-  const needle = filter.trim().toLowerCase();
-  const groups = new Map<string, ConnectionView[]>();
-  for (const c of Object.values(connections)) {
-    const name = names.get(c.service) ?? c.service;
-    if (needle && !`${name} ${c.service} ${c.label} ${c.account ?? ''} ${STATE_TEXT[c.state]}`.toLowerCase().includes(needle)) continue;
-    let list = groups.get(c.service);
-    if (!list) groups.set(c.service, (list = []));
-    list.push(c);
-  }
-  return [...groups.entries()]
-    .map(([service, list]) => ({ service, name: names.get(service) ?? service, connections: list.sort((a, b) => a.label.localeCompare(b.label)) }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+interface Item {
+  readonly connection: ConnectionView;
+  readonly service: ServiceSummary | undefined;
+  readonly name: string;
 }
 
 export function ConnectionsView() {
   const connections = useSophon((s) => s.connections);
   const catalog = useSophon((s) => s.catalog);
   const highlight = useSophon((s) => s.highlight);
+  const tests = useSophon((s) => s.tests);
   const { setView } = useActions();
   const [filter, setFilter] = useState('');
   const deferredFilter = useDeferredValue(filter);
-  const [removing, setRemoving] = useState<ConnectionView | undefined>();
+  const [removing, setRemoving] = useState<Item | undefined>();
   const listRef = useRef<HTMLDivElement>(null);
 
-  const names = useMemo(() => new Map(catalog.map((s: ServiceSummary) => [s.id, s.name])), [catalog]);
-  const testable = useMemo(() => new Set(catalog.filter((s) => s.hasTest).map((s) => s.id)), [catalog]);
-  const groups = useMemo(() => groupConnections(connections, names, deferredFilter), [connections, names, deferredFilter]);
-  const total = Object.keys(connections).length;
-  const needing = useMemo(() => Object.values(connections).filter((c) => c.state === 'needs_reauth'), [connections]);
-  const shown = groups.reduce((n, g) => n + g.connections.length, 0);
+  const services = useMemo(() => new Map(catalog.map((s) => [s.id, s])), [catalog]);
+  const all = useMemo(
+    () =>
+      Object.values(connections)
+        .map((c): Item => ({ connection: c, service: services.get(c.service), name: services.get(c.service)?.name ?? c.service }))
+        .sort((a, b) => a.name.localeCompare(b.name) || a.connection.label.localeCompare(b.connection.label)),
+    [connections, services],
+  );
+  const shown = useMemo(() => {
+    const needle = deferredFilter.trim().toLowerCase();
+    return needle ? all.filter((i) => `${i.name} ${i.connection.service} ${i.connection.label} ${i.connection.account ?? ''}`.toLowerCase().includes(needle)) : all;
+  }, [all, deferredFilter]);
+  const attention = useMemo(() => shown.filter((i) => i.connection.state === 'needs_reauth'), [shown]);
+  const restAll = useMemo(() => shown.filter((i) => i.connection.state !== 'needs_reauth'), [shown]);
+  const total = all.length;
+  // The first screenful is drawn at once; a long list's remainder follows in a transition
+  // right after, so a thousand connections do not hold up the first frame.
+  const [limit, setLimit] = useState(FIRST_DRAW);
+  useEffect(() => {
+    if (limit >= restAll.length) return;
+    const frame = requestAnimationFrame(() => startTransition(() => setLimit(Number.POSITIVE_INFINITY)));
+    return () => cancelAnimationFrame(frame);
+  }, [limit, restAll.length]);
+  const rest = limit >= restAll.length ? restAll : restAll.slice(0, limit);
 
   // The benchmark's finish line: the first time the list is on screen.
   useEffect(() => {
@@ -60,143 +71,126 @@ export function ConnectionsView() {
 
   if (total === 0) {
     return (
-      <section className="empty" aria-labelledby="empty-title" data-testid="connection-list" data-count={0}>
+      <section className="empty card" aria-labelledby="empty-title" data-testid="connection-list" data-count={0}>
+        <span className="empty-mark" aria-hidden="true">
+          <Icon name="plug" size={28} />
+        </span>
         <h2 id="empty-title">No connections yet</h2>
-        <p>Connect a service or a model provider: Sophon keeps it signed in, encrypted on this machine.</p>
+        <p className="muted">Connect a service or a model provider. Sophon keeps it signed in, encrypted on this machine, and lends it only to agents you approve.</p>
         <button type="button" className="primary" onClick={() => setView('add')}>
-          Add a connection
+          <Icon name="plus" /> Add a connection
         </button>
       </section>
     );
   }
 
   return (
-    <div className="connections" ref={listRef}>
-      {needing.length > 0 && <NeedsAttention connections={needing} names={names} />}
-      <div className="list-toolbar">
+    <div className="connections" ref={listRef} data-testid="connection-list" data-count={total}>
+      <div className="page-head row-between">
         <h2 id="connections-title">
-          Connections <span className="count">({total})</span>
+          Connections <span className="count">{total.toLocaleString()}</span>
         </h2>
-        <label className="filter">
-          <span className="visually-hidden">Filter connections</span>
-          <input type="search" placeholder="Filter connections" value={filter} onChange={(e) => setFilter(e.target.value)} />
-        </label>
+        {total > 3 && (
+          <div className="search-field compact">
+            <Icon name="search" />
+            <label className="visually-hidden" htmlFor="connections-filter">
+              Filter connections
+            </label>
+            <input id="connections-filter" type="search" placeholder="Filter" value={filter} onChange={(e) => setFilter(e.target.value)} />
+          </div>
+        )}
       </div>
       {deferredFilter && (
-        <p className="muted" role="status">
-          {shown} of {total} shown
+        <p className="muted small" role="status">
+          {shown.length} of {total} shown
         </p>
       )}
-      <div data-testid="connection-list" data-count={total} aria-labelledby="connections-title">
-        {groups.map((group) => (
-          <ServiceGroup key={group.service} group={group} testable={testable.has(group.service)} highlight={highlight} onRemove={setRemoving} />
-        ))}
-      </div>
-      {removing && (
-        <RemoveDialog connection={removing} name={names.get(removing.service) ?? removing.service} onClose={() => setRemoving(undefined)} />
+      {attention.length > 0 && (
+        <section className="card list-card attention" aria-labelledby="attention-title" data-testid="needs-reauth">
+          <h3 id="attention-title" className="list-card-title tone-text-bad">
+            <Icon name="alert" /> {attention.length === 1 ? 'One connection needs you to sign in again' : `${attention.length} connections need you to sign in again`}
+          </h3>
+          <Rows items={attention} tests={tests} highlight={highlight} onRemove={setRemoving} />
+        </section>
       )}
+      {rest.length > 0 && (
+        <section className="card list-card" aria-labelledby="connections-title">
+          <Rows items={rest} tests={tests} highlight={highlight} onRemove={setRemoving} />
+        </section>
+      )}
+      {removing && <RemoveDialog item={removing} onClose={() => setRemoving(undefined)} />}
     </div>
   );
 }
 
-function NeedsAttention({ connections, names }: { readonly connections: readonly ConnectionView[]; readonly names: ReadonlyMap<string, string> }) {
-  const { reconnect } = useActions();
-  const busy = useSophon((s) => s.signin !== undefined);
+function Rows({ items, tests, highlight, onRemove }: { readonly items: readonly Item[]; readonly tests: Readonly<Record<string, TestState>>; readonly highlight: string | undefined; readonly onRemove: (item: Item) => void }) {
+  const blocks: Item[][] = [];
+  for (let i = 0; i < items.length; i += BLOCK) blocks.push(items.slice(i, i + BLOCK));
   return (
-    <section className="attention" aria-labelledby="attention-title" data-testid="needs-reauth">
-      <h2 id="attention-title">
-        <span className="badge badge-needs_reauth">Needs re-auth</span> {connections.length === 1 ? 'One connection needs you to sign in again' : `${connections.length} connections need you to sign in again`}
-      </h2>
-      <ul className="attention-list">
-        {connections.slice(0, 20).map((c) => {
-          const name = `${names.get(c.service) ?? c.service} · ${c.label}`;
-          return (
-            <li key={c.id}>
-              <span>
-                <strong>{name}</strong>
-                {c.stateReason && <span className="muted"> — {c.stateReason}</span>}
-              </span>
-              {REAUTHABLE.has(c.authMethod) ? (
-                <button type="button" className="primary" disabled={busy} aria-label={`Reconnect ${name}`} onClick={() => void reconnect(c.id)}>
-                  Reconnect
-                </button>
-              ) : (
-                <span className="muted">Remove it and add a new {METHOD_TEXT[c.authMethod].toLowerCase()}.</span>
-              )}
-            </li>
-          );
-        })}
-      </ul>
-      {connections.length > 20 && <p className="muted">…and {connections.length - 20} more, marked below.</p>}
-    </section>
+    <>
+      {blocks.map((block, i) => (
+        // The first blocks are always drawn; later ones may be skipped while off screen.
+        <ul className={`rows${i >= 2 ? ' block' : ''}`} key={block[0]?.connection.id} style={i >= 2 ? { containIntrinsicSize: `auto ${block.length * 64}px` } : undefined}>
+          {block.map((item) => (
+            <Row key={item.connection.id} item={item} test={tests[item.connection.id]} highlighted={highlight === item.connection.id} onRemove={onRemove} />
+          ))}
+        </ul>
+      ))}
+    </>
   );
 }
-
-interface GroupProps {
-  readonly group: Group;
-  readonly testable: boolean;
-  readonly highlight: string | undefined;
-  readonly onRemove: (connection: ConnectionView) => void;
-}
-
-const ServiceGroup = memo(function ServiceGroup({ group, testable, highlight, onRemove }: GroupProps) {
-  const tests = useSophon((s) => s.tests);
-  const headingId = `group-${group.service}`;
-  return (
-    <section className="group" aria-labelledby={headingId}>
-      <h3 id={headingId} className="group-title">
-        {group.name} <span className="count">{group.connections.length === 1 ? '1 account' : `${group.connections.length} accounts`}</span>
-      </h3>
-      <ul className="rows">
-        {group.connections.map((c) => (
-          <Row key={c.id} connection={c} serviceName={group.name} testable={testable} test={tests[c.id]} highlighted={highlight === c.id} onRemove={onRemove} />
-        ))}
-      </ul>
-    </section>
-  );
-});
 
 interface RowProps {
-  readonly connection: ConnectionView;
-  readonly serviceName: string;
-  readonly testable: boolean;
+  readonly item: Item;
   readonly test: TestState | undefined;
   readonly highlighted: boolean;
-  readonly onRemove: (connection: ConnectionView) => void;
+  readonly onRemove: (item: Item) => void;
 }
 
-const Row = memo(function Row({ connection: c, serviceName, testable, test, highlighted, onRemove }: RowProps) {
-  const { test: runTest, reconnect } = useActions();
-  const name = `${serviceName} · ${c.label}`;
+const Row = memo(function Row({ item, test, highlighted, onRemove }: RowProps) {
+  const { test: runTest, reconnect, openService } = useActions();
+  const { connection: c, service, name } = item;
+  const full = `${name} · ${c.label}`;
   const now = Date.now();
+  const look = presentConnection(c, name, now);
+  const testable = service?.hasTest ?? false;
+  const what = [METHOD_TEXT[c.authMethod], c.account, look.expiry, c.lastUsedAt ? `last used ${when(c.lastUsedAt, now)}` : `added ${when(c.createdAt, now)}`].filter(Boolean).join(' · ');
   return (
-    <li className={`row${highlighted ? ' row-highlight' : ''}`} data-id={c.id} data-state={c.state}>
+    <li className={`row${highlighted ? ' row-highlight' : ''}`} data-id={c.id} data-state={c.state} data-tone={look.tone}>
+      <ServiceLogo icon={service?.icon} name={name} size={32} />
       <div className="row-main">
         <div className="row-title">
-          <span className="label">{c.label}</span>
-          {c.account && <span className="muted account">{c.account}</span>}
-          <span className={`badge badge-${c.state}`}>{STATE_TEXT[c.state]}</span>
+          <span className="label">
+            {name} <span className="label-sep">·</span> {c.label}
+          </span>
+          <StateBadge tone={look.tone} icon={look.icon} word={look.word} />
         </div>
-        <p className="row-meta muted">
-          {METHOD_TEXT[c.authMethod]}
-          {c.expiresAt !== undefined && (c.expiresAt > now ? ` · token expires ${relative(c.expiresAt, now)}` : ` · token expired ${relative(c.expiresAt, now)}`)}
-          {c.lastUsedAt ? ` · last used ${shortDate(c.lastUsedAt)}` : ` · added ${shortDate(c.createdAt)}`}
-          {c.state !== 'active' && c.stateReason && c.stateReason !== c.lastTest?.message && ` · ${c.stateReason}`}
-        </p>
-        <TestLine test={test} last={c.lastTest} />
+        <p className="row-meta muted">{what}</p>
+        {look.reason && <p className={`row-reason tone-text-${look.tone}`}>{look.reason}</p>}
+        <TestLine test={test} />
       </div>
       <div className="row-actions">
-        {REAUTHABLE.has(c.authMethod) && c.state !== 'active' && (
-          <button type="button" className={c.state === 'needs_reauth' ? 'primary' : ''} aria-label={`Reconnect ${name}`} onClick={() => void reconnect(c.id)}>
+        {look.fix === 'reconnect' && (
+          <button type="button" className={c.state === 'needs_reauth' ? 'primary' : ''} aria-label={`Reconnect ${full}`} onClick={() => void reconnect(c.id)}>
             Reconnect
           </button>
         )}
-        {testable && (
-          <button type="button" disabled={test?.running} aria-label={`Test ${name}`} onClick={() => void runTest(c.id)}>
-            Test
+        {look.fix === 'replace' && service && (
+          <button
+            type="button"
+            className={look.tone === 'bad' ? 'primary' : ''}
+            aria-label={`Replace the credential of ${full}`}
+            onClick={() => openService(service.id)}
+          >
+            Replace
           </button>
         )}
-        <button type="button" className="quiet" aria-label={`Remove ${name}`} onClick={() => onRemove(c)}>
+        {testable && c.state !== 'needs_reauth' && (
+          <button type="button" disabled={test?.running} aria-label={`Test ${full}`} onClick={() => void runTest(c.id)}>
+            {test?.running ? 'Testing…' : 'Test'}
+          </button>
+        )}
+        <button type="button" className="quiet" aria-label={`Remove ${full}`} onClick={() => onRemove(item)}>
           Remove
         </button>
       </div>
@@ -204,52 +198,50 @@ const Row = memo(function Row({ connection: c, serviceName, testable, test, high
   );
 });
 
-/** The result of a test run now, or the last one the core recorded. */
-function TestLine({ test, last }: { readonly test: TestState | undefined; readonly last: ConnectionView['lastTest'] }) {
-  if (test?.running) {
-    return (
-      <p className="test-result" role="status">
-        Testing…
-      </p>
-    );
-  }
-  if (test?.error) {
+function when(iso: string, now: number): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  return now - t < 2 * 86_400_000 ? relative(t, now) : shortDay(iso);
+}
+
+/** The outcome of a test run just now (a failure also shows as the row's state and reason). */
+function TestLine({ test }: { readonly test: TestState | undefined }) {
+  if (!test || test.running) return null;
+  if (test.error) {
     return (
       <p className="test-result fail" role="status">
-        Test failed: {test.error}
+        The test could not run: {forWindow(test.error)}
       </p>
     );
   }
-  const result = test?.result ?? last;
-  if (!result) return null;
-  if (result.parts) {
+  if (!test.result) return null;
+  if (test.result.parts) {
     // A mailbox: IMAP and SMTP each on their own line.
     return (
-      <ul className="test-parts" role={test?.result ? 'status' : undefined} aria-label={result.ok ? 'Test passed' : 'Test failed'}>
-        {result.parts.map((part) => (
+      <ul className="test-parts" role="status" aria-label={test.result.ok ? 'Test passed' : 'Test failed'}>
+        {test.result.parts.map((part) => (
           <li key={part.name} className={`test-result ${part.ok ? 'ok' : 'fail'}`}>
-            {part.message}
+            <Icon name={part.ok ? 'check' : 'x'} size={14} /> {forWindow(part.message)}
           </li>
         ))}
       </ul>
     );
   }
   return (
-    <p className={`test-result ${result.ok ? 'ok' : 'fail'}`} role={test?.result ? 'status' : undefined}>
-      {result.ok ? 'Test passed' : 'Test failed'}: {result.message}
-      {!test?.result && <span className="muted"> ({shortDate(result.at)})</span>}
+    <p className={`test-result ${test.result.ok ? 'ok' : 'fail'}`} role="status">
+      <Icon name={test.result.ok ? 'check' : 'x'} size={14} /> {test.result.ok ? 'Test passed' : 'Test failed'}: {forWindow(test.result.message)}
     </p>
   );
 }
 
-function RemoveDialog({ connection, name, onClose }: { readonly connection: ConnectionView; readonly name: string; readonly onClose: () => void }) {
+function RemoveDialog({ item, onClose }: { readonly item: Item; readonly onClose: () => void }) {
   const { remove } = useActions();
   return (
     <ConfirmDialog
-      title={`Remove ${name} · ${connection.label}?`}
-      body="Sophon deletes the stored credential from this machine. Agents and skills using it lose access. This cannot be undone."
+      title={`Remove ${item.name} · ${item.connection.label}?`}
+      body="Sophon deletes the stored credential from this machine (and withdraws it at the service where it can). Agents and skills using it lose access. This cannot be undone."
       confirmLabel="Remove"
-      onConfirm={() => remove(connection.id)}
+      onConfirm={() => remove(item.connection.id)}
       onClose={onClose}
     />
   );

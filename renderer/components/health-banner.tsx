@@ -1,47 +1,77 @@
+import type { VaultHealthView } from '../../main/api/contract.ts';
+import { Icon } from '../icons.tsx';
 import { useSophon } from '../store-context.tsx';
 
-/** Says when the vault is weakly protected or something on disk needs attention. */
-export function HealthBanner() {
+/** "Protected by your passphrase": what guards the vault, in words; the technical line under Details. */
+export function VaultStatus() {
   const health = useSophon((s) => s.health);
-  if (!health) return null;
+  if (!health) return <span className="vault-status" />;
   const weak = health.strength === 'weak';
   const problems = health.permissionProblems.length + health.connectorProblems.length;
-  if (!weak && problems === 0) {
-    return (
-      <p className="vault-line muted" aria-label="Vault health">
-        Vault protected by {health.protectorDescription} · {health.records} records
-      </p>
-    );
+  const tone = weak || problems > 0 ? 'warn' : 'ok';
+  return (
+    <details className={`vault-status tone-${tone}`} data-testid="vault-status">
+      <summary>
+        <Icon name={tone === 'ok' ? 'shieldCheck' : 'alert'} />
+        <span>{guardedBy(health)}</span>
+      </summary>
+      <div className="popover" role="group" aria-label="Vault details">
+        {health.permissionProblems.map((p) => (
+          <p key={p.path} className="warn-text">
+            <code>{p.path}</code> can be read by others (mode {p.mode}, should be {p.expected}).
+          </p>
+        ))}
+        {health.connectorProblems.map((p) => (
+          <p key={p.file} className="warn-text">
+            The custom service <code>{p.file}</code> was skipped: {p.message}
+          </p>
+        ))}
+        <dl className="facts small">
+          <dt>Key</dt>
+          <dd>{health.protectorDescription}</dd>
+          <dt>Vault</dt>
+          <dd>
+            <code>{health.path}</code>
+          </dd>
+          <dt>Kept by</dt>
+          <dd>
+            {health.owner.name} (process {health.owner.pid})
+          </dd>
+          <dt>Holds</dt>
+          <dd>{health.records === 1 ? 'one item' : `${health.records.toLocaleString()} items`}</dd>
+        </dl>
+      </div>
+    </details>
+  );
+}
+
+function guardedBy(health: VaultHealthView): string {
+  if (health.strength === 'weak') return 'Weakly protected';
+  if (health.permissionProblems.length + health.connectorProblems.length > 0) return 'Needs attention';
+  switch (health.protector) {
+    case 'passphrase':
+      return 'Protected by your passphrase';
+    case 'keyring':
+    case 'safe-storage':
+      return 'Protected by the system keychain';
+    default:
+      return `Protected by ${health.protectorDescription}`;
   }
+}
+
+/** A weakly sealed vault is said on the page itself, not only behind the header's Details. */
+export function WeakVaultBanner() {
+  const health = useSophon((s) => s.health);
+  if (!health || health.strength !== 'weak') return null;
   return (
     <section className="banner banner-warn" aria-labelledby="health-title" data-testid="health-banner">
       <h2 id="health-title" className="banner-title">
-        {weak ? 'Your vault is weakly protected' : 'Your vault needs attention'}
+        <Icon name="alert" /> Your vault is weakly protected
       </h2>
-      {weak && (
-        <p>
-          Its key is sealed by {health.protectorDescription}. Anyone who can read your files can read your credentials. Set up a keyring (gnome-keyring or KWallet)
-          and start Sophon again, or use a passphrase with <code>sophon serve</code>.
-        </p>
-      )}
-      {health.permissionProblems.length > 0 && (
-        <ul>
-          {health.permissionProblems.map((p) => (
-            <li key={p.path}>
-              <code>{p.path}</code> is readable by others (mode {p.mode}, expected {p.expected}) — run <code>chmod {p.expected} {p.path}</code>.
-            </li>
-          ))}
-        </ul>
-      )}
-      {health.connectorProblems.length > 0 && (
-        <ul>
-          {health.connectorProblems.map((p) => (
-            <li key={p.file}>
-              Custom service <code>{p.file}</code> was skipped: {p.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <p>
+        Its key is sealed by {health.protectorDescription}: anyone who can read your files can read your credentials. Set up a keyring (GNOME Keyring or KWallet) and
+        start Sophon again, or use a passphrase.
+      </p>
     </section>
   );
 }

@@ -1,9 +1,14 @@
-import { useMemo } from 'react';
-import type { AuthOrderView, ModelsStatusView, ProfileView } from '../../main/api/contract.ts';
-import { PROFILE_STATE_TEXT, SOURCE_TEXT, relative, stateBadge, withCode } from '../format.ts';
-import type { ProfileTest } from '../models-store.ts';
+import { useId, useMemo, useState } from 'react';
+import type { AuthOrderView, ModelsStatusView, ProfileView, ServiceSummary } from '../../main/api/contract.ts';
+import { PROFILE_STATE_TEXT, SOURCE_TEXT, relative } from '../format.ts';
+import { withCode } from '../with-code.ts';
+import { forWindow } from '../humanize.ts';
+import { Icon } from '../icons.tsx';
+import { PROVIDER_SERVICES, type ProfileTest } from '../models-store.ts';
 import { useActions, useSophon } from '../store-context.tsx';
-import { ClaudeCard, CodexCard, CopilotCard, useModelsLoaded } from './provider-cards.tsx';
+import { ProviderSignIns, useModelsLoaded } from './provider-cards.tsx';
+import { ServiceLogo } from './service-logo.tsx';
+import { StateBadge, profileLook } from './state-badge.tsx';
 
 const PROVIDER_NAMES: Readonly<Record<string, string>> = {
   anthropic: 'Claude (Anthropic)',
@@ -15,130 +20,216 @@ const PROVIDER_NAMES: Readonly<Record<string, string>> = {
   ollama: 'Ollama',
 };
 
-const BILLING_TEXT: Readonly<Record<ModelsStatusView['providers'][number]['billing'], string>> = {
-  subscription: 'subscription',
-  'per-token': 'billed per token',
-  mixed: 'subscription and per-token',
+/** The subscription providers come first and always show: they are what this page is for. */
+const SUBSCRIPTION_SIGNIN: Readonly<Record<string, string>> = {
+  anthropic: 'anthropic-subscription',
+  'openai-codex': 'openai-codex',
+  'github-copilot': 'github-copilot',
 };
 
-/** Model providers: the profiles agents can use (source, state, expiry, cost), the order each provider tries them in, and the sign-in cards. */
+const BILLING_TEXT: Readonly<Record<ModelsStatusView['providers'][number]['billing'], string>> = {
+  subscription: 'Subscription',
+  'per-token': 'Billed per token',
+  mixed: 'Subscription and per token',
+};
+
+/** Model providers: one section each, its profiles in the order they are tried, then "Add a sign-in". */
 export function ModelsView() {
   useModelsLoaded();
   const models = useSophon((s) => s.models);
+  const catalog = useSophon((s) => s.catalog);
   const { loadModels } = useActions();
   const status = models.status;
-  const shown = useMemo(() => (status ? status.providers.filter((p) => status.profiles.some((profile) => profile.provider === p.id)) : []), [status]);
+  const services = useMemo(() => new Map(catalog.map((s) => [s.id, s])), [catalog]);
+  const providers = useMemo(() => {
+    if (!status) return { shown: [], rest: [] };
+    const has = (id: string) => status.profiles.some((p) => p.provider === id);
+    const shown = status.providers.filter((p) => SUBSCRIPTION_SIGNIN[p.id] || has(p.id)).sort((a, b) => rankOf(a.id) - rankOf(b.id));
+    return { shown, rest: status.providers.filter((p) => !shown.includes(p)) };
+  }, [status]);
 
   return (
     <div className="models" data-testid="models-view">
-      <section aria-labelledby="profiles-title">
-        <div className="list-toolbar">
-          <h2 id="profiles-title">
-            Model profiles {status && <span className="count">({status.profiles.length})</span>}
-          </h2>
-          <button type="button" disabled={models.loading} onClick={() => void loadModels()}>
-            Check again
-          </button>
+      <div className="page-head row-between">
+        <div>
+          <h2 id="profiles-title">Model profiles</h2>
+          <p className="muted">Agents use these for model calls, trying each provider’s profiles from the top. A plan costs nothing per token.</p>
         </div>
-        {models.error && (
-          <p className="field-error" role="alert">
-            Sophon could not read the model profiles: {models.error}
-          </p>
-        )}
-        {!status ? (
-          <p className="muted" role="status">
-            {models.loading ? 'Loading…' : ''}
-          </p>
-        ) : status.profiles.length === 0 ? (
-          <p className="muted" role="status">
-            No model profiles yet. Sign in with one of the providers below; agents then use your plan instead of pay-per-token keys.
-          </p>
-        ) : (
-          <>
-            <CheckLine check={status.check} />
-            {shown.map((p) => (
-              <ProviderProfiles
-                key={p.id}
-                provider={p.id}
-                billing={BILLING_TEXT[p.billing]}
-                order={models.orders[p.id]}
-                fallbackOrder={p.order}
-                profiles={status.profiles.filter((profile) => profile.provider === p.id)}
-                tests={models.tests}
-              />
-            ))}
-          </>
-        )}
-      </section>
-      <section aria-labelledby="providers-title" className="provider-cards">
-        <h2 id="providers-title">Sign in to a model provider</h2>
-        <ClaudeCard />
-        <CodexCard />
-        <CopilotCard />
-      </section>
+        <button type="button" disabled={models.loading} onClick={() => void loadModels()}>
+          Check again
+        </button>
+      </div>
+      {models.error && (
+        <p className="field-error" role="alert">
+          Sophon could not read the model profiles: {forWindow(models.error)}
+        </p>
+      )}
+      {!status ? (
+        <p className="muted" role="status">
+          {models.loading ? 'Loading…' : ''}
+        </p>
+      ) : (
+        <>
+          {status.profiles.length > 0 && <CheckLine check={status.check} />}
+          {providers.shown.map((p) => (
+            <ProviderSection
+              key={p.id}
+              provider={p.id}
+              billing={BILLING_TEXT[p.billing]}
+              order={models.orders[p.id]}
+              fallbackOrder={p.order}
+              profiles={status.profiles.filter((profile) => profile.provider === p.id)}
+              tests={models.tests}
+              services={services}
+              apiServices={p.services}
+            />
+          ))}
+          {providers.rest.length > 0 && <MoreProviders providers={providers.rest} services={services} />}
+        </>
+      )}
     </div>
   );
 }
 
-/** What `sophon models status --check` would say. */
+function rankOf(provider: string): number {
+  const order = ['anthropic', 'openai-codex', 'github-copilot'];
+  const i = order.indexOf(provider);
+  return i < 0 ? order.length : i;
+}
+
+/** What `sophon models status --check` would say, as one line. */
 function CheckLine({ check }: { readonly check: ModelsStatusView['check'] }) {
   if (check.exitCode === 0) {
     return (
-      <p className="test-result ok" data-testid="models-check">
-        Every profile is usable.
+      <p className="status-line tone-ok" data-testid="models-check">
+        <Icon name="checkCircle" /> Every profile is usable.
       </p>
     );
   }
   return (
-    <div className="check-problems" data-testid="models-check">
-      <p className={check.exitCode === 1 ? 'test-result fail' : 'field-warning'}>{check.exitCode === 1 ? 'Some profiles cannot be used:' : 'A profile expires within 24 hours:'}</p>
-      <ul className="small">
-        {check.problems.map((problem) => (
-          <li key={problem}>{withCode(problem)}</li>
-        ))}
-      </ul>
+    <div className={`status-line tone-${check.exitCode === 1 ? 'bad' : 'warn'}`} data-testid="models-check">
+      <Icon name={check.exitCode === 1 ? 'alert' : 'clock'} />
+      <div>
+        <p>{check.exitCode === 1 ? 'Some profiles cannot be used.' : 'A profile runs out within a day.'}</p>
+        <ul className="small plain">
+          {check.problems.map((problem) => (
+            <li key={problem}>{withCode(problem)}</li>
+          ))}
+        </ul>
+      </div>
     </div>
   );
 }
 
-interface ProviderProfilesProps {
+interface ProviderSectionProps {
   readonly provider: string;
   readonly billing: string;
   readonly order: AuthOrderView | undefined;
   readonly fallbackOrder: readonly string[];
   readonly profiles: readonly ProfileView[];
   readonly tests: Readonly<Record<string, ProfileTest>>;
+  readonly services: ReadonlyMap<string, ServiceSummary>;
+  readonly apiServices: readonly string[];
 }
 
-function ProviderProfiles({ provider, billing, order, fallbackOrder, profiles, tests }: ProviderProfilesProps) {
-  const { resetOrder } = useActions();
+function ProviderSection({ provider, billing, order, fallbackOrder, profiles, tests, services, apiServices }: ProviderSectionProps) {
+  const { resetOrder, openService } = useActions();
   const name = PROVIDER_NAMES[provider] ?? provider;
+  const signInService = SUBSCRIPTION_SIGNIN[provider];
+  const face = services.get(signInService ?? apiServices[0] ?? '') ?? services.get(apiServices[0] ?? '');
+  const keyService = apiServices.map((id) => services.get(id)).find((s) => s && !PROVIDER_SERVICES.has(s.id) && s.auth.some((m) => m.type === 'api_key'));
+  const [adding, setAdding] = useState(profiles.length === 0);
+  const panelId = useId();
   const effective = order?.effective ?? fallbackOrder;
   // In the order they are tried; any the order does not name (it skips them) after.
   const ordered = [...effective.map((id) => profiles.find((p) => p.id === id)).filter((p): p is ProfileView => p !== undefined), ...profiles.filter((p) => !effective.includes(p.id))];
   const headingId = `provider-${provider}`;
   const movable = effective.length > 1;
   return (
-    <section className="group" aria-labelledby={headingId} data-provider={provider}>
-      <h3 id={headingId} className="group-title">
-        {name} <span className="count">{billing}</span>
-      </h3>
-      <p className="muted small">
-        {order?.scope === 'provider' || order?.scope === 'agent' ? 'Tried in the order you set:' : 'Tried in this order (the default):'} {effective.join(' → ') || 'none usable'}
-        {order?.scope === 'provider' && (
-          <>
-            {' '}
-            <button type="button" className="link-button" aria-label={`Reset the order of ${name}`} onClick={() => void resetOrder(provider)}>
-              Reset
-            </button>
-          </>
+    <section className="card provider-section" aria-labelledby={headingId} data-provider={provider}>
+      <div className="section-head">
+        <ServiceLogo icon={face?.icon} name={name} size={32} />
+        <div className="section-head-text">
+          <h3 id={headingId}>{name}</h3>
+          <p className="muted small">
+            {billing}
+            {profiles.length > 0 && ` · ${profiles.length === 1 ? 'one profile' : `${profiles.length} profiles`}`}
+          </p>
+        </div>
+      </div>
+      {profiles.length > 0 ? (
+        <>
+          {profiles.length > 1 && (
+          <p className="muted small order-line">
+            {order?.scope === 'provider' || order?.scope === 'agent' ? 'Tried in the order you set' : 'Tried in this order (the default)'}
+            {order?.scope === 'provider' && (
+              <>
+                {' · '}
+                <button type="button" className="link-button" aria-label={`Reset the order of ${name}`} onClick={() => void resetOrder(provider)}>
+                  Reset
+                </button>
+              </>
+            )}
+          </p>
+          )}
+          <ol className="rows" aria-label={`${name} profiles, in the order they are tried`}>
+            {ordered.map((p) => (
+              <ProfileRow key={p.id} profile={p} position={effective.indexOf(p.id)} count={effective.length} movable={movable} test={tests[p.id]} />
+            ))}
+          </ol>
+        </>
+      ) : (
+        <p className="muted small">No sign-in yet.</p>
+      )}
+      {signInService && (adding || profiles.length === 0) && (
+        <div id={panelId} className="add-panel">
+          <ProviderSignIns service={signInService} />
+        </div>
+      )}
+      <div className="section-foot">
+        {signInService && profiles.length > 0 ? (
+          <button type="button" aria-expanded={adding} aria-controls={panelId} onClick={() => setAdding(!adding)}>
+            <Icon name={adding ? 'x' : 'plus'} /> {adding ? 'Close' : 'Add a sign-in'}
+          </button>
+        ) : null}
+        {keyService && (
+          <button
+            type="button"
+            className="quiet-button"
+            onClick={() => openService(keyService.id)}
+          >
+            <Icon name="key" /> Add an API key
+          </button>
         )}
-      </p>
-      <ol className="rows" aria-label={`${name} profiles, in the order they are tried`}>
-        {ordered.map((p) => (
-          <ProfileRow key={p.id} profile={p} position={effective.indexOf(p.id)} count={effective.length} movable={movable} test={tests[p.id]} />
+      </div>
+    </section>
+  );
+}
+
+/** Pay-per-token APIs with no profile yet: one calm list, each a way to its page. */
+function MoreProviders({ providers, services }: { readonly providers: ModelsStatusView['providers']; readonly services: ReadonlyMap<string, ServiceSummary> }) {
+  const { openService } = useActions();
+  const items = providers.map((p) => ({ provider: p, service: services.get(p.services[0] ?? '') })).filter((i): i is { provider: (typeof providers)[number]; service: ServiceSummary } => i.service !== undefined);
+  if (items.length === 0) return null;
+  return (
+    <section className="card" aria-labelledby="more-providers">
+      <h3 id="more-providers">More model providers</h3>
+      <ul className="link-list">
+        {items.map(({ provider, service }) => (
+          <li key={provider.id}>
+            <button
+              type="button"
+              className="link-row"
+              onClick={() => openService(service.id)}
+            >
+              <ServiceLogo icon={service.icon} name={service.name} size={24} />
+              <span className="link-row-name">{service.name}</span>
+              <span className="muted small">{service.summary ?? BILLING_TEXT[provider.billing]}</span>
+              <Icon name="chevronRight" className="chevron" />
+            </button>
+          </li>
         ))}
-      </ol>
+      </ul>
     </section>
   );
 }
@@ -146,37 +237,43 @@ function ProviderProfiles({ provider, billing, order, fallbackOrder, profiles, t
 function ProfileRow({ profile: p, position, count, movable, test }: { readonly profile: ProfileView; readonly position: number; readonly count: number; readonly movable: boolean; readonly test: ProfileTest | undefined }) {
   const { moveProfile, testProfile } = useActions();
   const now = Date.now();
+  const dead = p.state === 'expired' || p.state === 'needs_reauth' || p.state === 'missing';
+  const meta = [
+    SOURCE_TEXT[p.source] + (p.connectionId ? ' · linked' : p.source === 'cli-sync' ? ' · found on this machine, not linked' : ''),
+    p.plan && `plan ${p.plan}`,
+    !dead && p.expiresAt !== undefined && !p.refreshable && p.expiresAt > now ? `expires ${relative(p.expiresAt, now)}` : undefined,
+    p.refreshable && !dead ? 'renewed by Sophon' : undefined,
+    p.cost ? 'no cost per token' : 'billed per token',
+  ].filter(Boolean);
   return (
     <li className="row" data-profile={p.id} data-state={p.state}>
+      {position >= 0 && count > 1 && (
+        <span className="position" aria-hidden="true">
+          {position + 1}
+        </span>
+      )}
       <div className="row-main">
         <div className="row-title">
-          <span className="label">{p.id}</span>
+          <span className="label">{p.name}</span>
           {p.account && <span className="muted account">{p.account}</span>}
-          <span className={`badge badge-${stateBadge(p.state)}`}>{PROFILE_STATE_TEXT[p.state]}</span>
+          <StateBadge {...profileLook(p.state)} word={PROFILE_STATE_TEXT[p.state]} />
         </div>
-        <p className="row-meta muted">
-          {SOURCE_TEXT[p.source]}
-          {p.connectionId ? ' · linked' : p.source === 'cli-sync' ? ' · found on this machine, not linked' : ''}
-          {p.plan && ` · plan ${p.plan}`}
-          {p.expiresAt !== undefined && (p.expiresAt > now ? ` · token expires ${relative(p.expiresAt, now)}` : ` · token expired ${relative(p.expiresAt, now)}`)}
-          {p.refreshable && ' · renewed by Sophon'}
-          {p.cost ? ` · cost per token $${p.cost.input} (covered by the plan)` : ' · billed per token'}
-        </p>
-        {p.reason && <p className="test-result fail">{withCode(p.reason)}</p>}
+        <p className="row-meta muted">{meta.join(' · ')}</p>
+        {p.reason && <p className="row-reason tone-text-bad">{withCode(p.reason)}</p>}
         {test && (
           <p className={`test-result ${test.running ? '' : test.ok ? 'ok' : 'fail'}`} role="status">
-            {test.running ? 'Testing…' : `${test.ok ? 'Test passed' : 'Test failed'}: ${test.message ?? ''}`}
+            {test.running ? 'Testing…' : `${test.ok ? 'Test passed' : 'Test failed'}: ${forWindow(test.message ?? '')}`}
           </p>
         )}
       </div>
       <div className="row-actions">
         {movable && position >= 0 && (
           <>
-            <button type="button" disabled={position === 0} aria-label={`Try ${p.id} earlier`} onClick={() => void moveProfile(p.provider, p.id, -1)}>
-              Earlier
+            <button type="button" className="icon-button" disabled={position === 0} aria-label={`Try ${p.id} earlier`} onClick={() => void moveProfile(p.provider, p.id, -1)}>
+              <Icon name="arrowUp" />
             </button>
-            <button type="button" disabled={position === count - 1} aria-label={`Try ${p.id} later`} onClick={() => void moveProfile(p.provider, p.id, 1)}>
-              Later
+            <button type="button" className="icon-button" disabled={position === count - 1} aria-label={`Try ${p.id} later`} onClick={() => void moveProfile(p.provider, p.id, 1)}>
+              <Icon name="arrowDown" />
             </button>
           </>
         )}

@@ -1,5 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { AuthMethodView, ServiceSummary } from '../../main/api/contract.ts';
+import { hostOf } from '../format.ts';
+import { forWindow } from '../humanize.ts';
 import { useActions } from '../store-context.tsx';
 
 /** A service whose sign-in needs the person's own OAuth client: register it, paste its id here. */
@@ -24,19 +26,19 @@ export function OAuthClientForm({ service, method }: { readonly service: Service
     setBusy(true);
     const result = await configureClient({ service: service.id, clientId: clientId.trim(), ...(clientSecret.trim() ? { clientSecret: clientSecret.trim() } : {}) });
     setBusy(false);
-    setError(result.ok ? undefined : result.error.message);
+    setError(result.ok ? undefined : forWindow(result.error.message));
   };
 
   return (
     <form noValidate onSubmit={(e) => void submit(e)} className="client-form" aria-labelledby={`${id}-title`}>
-      <h4 id={`${id}-title`}>{method.type === 'device' ? 'Sign-in with a code' : 'Browser sign-in'} needs your own OAuth app</h4>
+      <h4 id={`${id}-title`}>First, your own app at {service.name}</h4>
       <p className="muted">
-        {service.name} does not publish a client for desktop apps.{' '}
+        {service.name} has no sign-in app for desktop programs, so Sophon signs in through one you register.{' '}
         {method.clientRegistrationUrl && (
           <>
             Register one at{' '}
             <a href={method.clientRegistrationUrl} target="_blank" rel="noopener noreferrer">
-              {method.clientRegistrationUrl}
+              {hostOf(method.clientRegistrationUrl)}
             </a>
             , then paste its client id.
           </>

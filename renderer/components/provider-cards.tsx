@@ -1,6 +1,10 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { CliStatusView } from '../../main/api/contract.ts';
-import { CLI_STATE_TEXT, relative, shortDate, stateBadge, withCode } from '../format.ts';
+import { CLI_STATE_TEXT, relative, shortDate } from '../format.ts';
+import { withCode } from '../with-code.ts';
+import { StateBadge, profileLook } from './state-badge.tsx';
+import { forWindow } from '../humanize.ts';
+import { Icon } from '../icons.tsx';
 import { useActions, useSophon } from '../store-context.tsx';
 import { labelProblem, secretProblem } from '../validation.ts';
 
@@ -14,17 +18,109 @@ import { labelProblem, secretProblem } from '../validation.ts';
 const TERMS =
   "Each provider's terms decide whether a subscription may be used programmatically — confirm that your plan permits it (Anthropic restricts Claude subscription credentials to its own apps).";
 
-export function ProviderCard({ service }: { readonly service: string }) {
+interface Way {
+  readonly id: string;
+  readonly label: string;
+  readonly render: () => ReactNode;
+}
+
+/** The ways to add a sign-in for each subscription provider, shortest first. */
+function waysFor(service: string): { readonly termsOwner?: string; readonly ways: readonly Way[] } | undefined {
   switch (service) {
     case 'anthropic-subscription':
-      return <ClaudeCard />;
+      return {
+        ways: [
+          { id: 'cli', label: 'Link Claude Code', render: () => <CliSignIn cli="claude-code" provider="anthropic" linkLabel="Link Claude Code sign-in" /> },
+          {
+            id: 'paste',
+            label: 'Paste a token',
+            render: () => (
+              <PasteToken
+                provider="anthropic"
+                title="Paste a setup-token"
+                fieldLabel="Token from claude setup-token"
+                what="setup-token"
+                hint={
+                  <>
+                    In a terminal, <code>claude setup-token</code> prints a token that starts with <code>sk-ant-oat01-</code>. It lasts about a year.
+                  </>
+                }
+              />
+            ),
+          },
+        ],
+      };
     case 'openai-codex':
-      return <CodexCard />;
+      return {
+        termsOwner: 'OpenAI',
+        ways: [
+          {
+            id: 'browser',
+            label: 'Sign in with ChatGPT',
+            render: () => (
+              <SignInStart
+                service="openai-codex"
+                method="oauth2"
+                title="Sign in with ChatGPT"
+                button="Sign in with ChatGPT in your browser"
+                hint="OpenAI’s page opens in your browser. If this window does not update by itself afterwards, paste the address the browser ended on into the box that appears."
+              />
+            ),
+          },
+          { id: 'cli', label: 'Link Codex', render: () => <CliSignIn cli="codex" provider="openai-codex" linkLabel="Link Codex sign-in" /> },
+        ],
+      };
     case 'github-copilot':
-      return <CopilotCard />;
+      return {
+        termsOwner: 'GitHub',
+        ways: [
+          {
+            id: 'device',
+            label: 'Use a code',
+            render: () => <SignInStart service="github-copilot" method="device" title="Sign in with a code" button="Sign in to GitHub with a code" hint="Sophon shows a short code; enter it on GitHub’s page in any browser, on any device." />,
+          },
+          {
+            id: 'paste',
+            label: 'Paste a token',
+            render: () => (
+              <PasteToken provider="github-copilot" title="Paste a GitHub token" fieldLabel="GitHub token" what="GitHub token" hint="A token of an account with a Copilot seat. Sophon checks it with GitHub before keeping it." />
+            ),
+          },
+          { id: 'cli', label: 'Import gh', render: () => <CliSignIn cli="gh" provider="github-copilot" linkLabel="Import gh sign-in" /> },
+        ],
+      };
     default:
-      return null;
+      return undefined;
   }
+}
+
+/** "Add a sign-in": one choice among the provider's ways, and that way's short form. */
+export function ProviderSignIns({ service, heading = 'Add a sign-in' }: { readonly service: string; readonly heading?: string }) {
+  const spec = waysFor(service);
+  const [chosen, setChosen] = useState(0);
+  const titleId = useId();
+  const group = useId();
+  useModelsLoaded();
+  if (!spec) return null;
+  const way = spec.ways[Math.min(chosen, spec.ways.length - 1)] as Way;
+  return (
+    <section className="card provider-card" aria-labelledby={titleId} data-testid={`provider-${service}`}>
+      <h3 id={titleId}>{heading}</h3>
+      <fieldset className="segmented">
+        <legend className="visually-hidden">Sign in with</legend>
+        {spec.ways.map((w, i) => (
+          <label key={w.id} className="segment">
+            <input type="radio" name={group} checked={w === way} onChange={() => setChosen(i)} />
+            <span>{w.label}</span>
+          </label>
+        ))}
+      </fieldset>
+      <div className="way" key={way.id}>
+        {way.render()}
+      </div>
+      <TermsReminder owner={spec.termsOwner} />
+    </section>
+  );
 }
 
 /** Loads profiles and CLI sign-ins the first time a card or the Models view shows. */
@@ -41,105 +137,9 @@ function TermsReminder({ owner }: { readonly owner: string | undefined }) {
   const notice = useSophon((s) => s.models.status?.notice);
   const text = owner ? `${owner}’s terms decide whether your plan may be used programmatically — confirm that it permits this use.` : (notice ?? TERMS);
   return (
-    <p className="terms-note" role="note">
-      <strong>Check your plan’s terms.</strong> {text}
+    <p className="terms-note small" role="note">
+      <Icon name="alert" /> <span>{withCode(text)}</span>
     </p>
-  );
-}
-
-interface CardProps {
-  readonly service: string;
-  readonly title: string;
-  readonly intro: ReactNode;
-  /** Whose terms the reminder names; Claude's card uses the core's notice. */
-  readonly termsOwner?: string;
-  readonly children: ReactNode;
-}
-
-function Card({ service, title, intro, termsOwner, children }: CardProps) {
-  const titleId = useId();
-  useModelsLoaded();
-  return (
-    <section className="method-card provider-card" aria-labelledby={titleId} data-testid={`provider-${service}`}>
-      <h3 id={titleId}>{title}</h3>
-      <p className="muted">{intro}</p>
-      <TermsReminder owner={termsOwner} />
-      {children}
-    </section>
-  );
-}
-
-export function ClaudeCard() {
-  return (
-    <Card
-      service="anthropic-subscription"
-      title="Sign in with Claude Code"
-      intro="Use your Claude Pro or Max plan through the Claude Code CLI’s own sign-in. Sophon reads it where Claude Code keeps it and never refreshes or changes it: Claude Code renews it whenever it runs."
-    >
-      <CliSignIn cli="claude-code" provider="anthropic" linkLabel="Link Claude Code sign-in" />
-      <PasteToken
-        provider="anthropic"
-        title="Or paste a setup-token"
-        fieldLabel="Token from claude setup-token"
-        what="setup-token"
-        hint={
-          <>
-            Run <code>claude setup-token</code> in a terminal and paste the <code>sk-ant-oat01-…</code> token it prints. It lasts about a year.
-          </>
-        }
-      />
-    </Card>
-  );
-}
-
-export function CodexCard() {
-  return (
-    <Card
-      service="openai-codex"
-      termsOwner="OpenAI"
-      title="Sign in with ChatGPT (Codex)"
-      intro="Use a ChatGPT plan through Codex’s sign-in: Sophon signs in itself and renews the token, or links the Codex CLI’s own sign-in."
-    >
-      <SignInStart
-        service="openai-codex"
-        method="oauth2"
-        title="Sign in in your browser"
-        button="Sign in with ChatGPT in your browser"
-        hint="OpenAI’s sign-in page opens in your browser and then sends it to an address on localhost. If this window does not update by itself (say Sophon runs on another machine), copy that address from the browser and paste it into the box that appears above."
-      />
-      <CliSignIn cli="codex" provider="openai-codex" linkLabel="Link Codex sign-in" />
-    </Card>
-  );
-}
-
-export function CopilotCard() {
-  return (
-    <Card
-      service="github-copilot"
-      termsOwner="GitHub"
-      title="Sign in to GitHub Copilot"
-      intro="Use a Copilot seat through your GitHub account. Sophon exchanges the GitHub token for Copilot’s short-lived token and renews that before it expires."
-    >
-      <SignInStart
-        service="github-copilot"
-        method="device"
-        title="Sign in with a code"
-        button="Sign in to GitHub with a code"
-        hint="Sophon shows a code above; enter it on GitHub’s device page in any browser, on any machine."
-      />
-      <PasteToken
-        provider="github-copilot"
-        title="Or paste a GitHub token"
-        fieldLabel="GitHub token"
-        what="GitHub token"
-        hint={
-          <>
-            A token of an account with a Copilot seat (<code>ghp_…</code>, <code>github_pat_…</code> or <code>gho_…</code>). Sophon checks it with GitHub before storing it.
-          </>
-        }
-      />
-      <CliSignIn cli="gh" provider="github-copilot" linkLabel="Import gh sign-in" />
-    </Card>
   );
 }
 
@@ -153,7 +153,9 @@ function SignInStart({ service, method, title, button, hint }: { readonly servic
   const problem = labelProblem(profile, []);
   return (
     <div className="provider-step">
-      <h4 id={`${id}-title`}>{title}</h4>
+      <h4 id={`${id}-title`} className="visually-hidden">
+        {title}
+      </h4>
       <p className="muted small">{hint}</p>
       <ProfileField id={`${id}-profile`} value={profile} problem={problem} onChange={setProfile} />
       <button
@@ -166,7 +168,7 @@ function SignInStart({ service, method, title, button, hint }: { readonly servic
       </button>
       {error && (
         <p className="field-error" role="alert">
-          {error}
+          {forWindow(error)}
         </p>
       )}
     </div>
@@ -231,7 +233,7 @@ function CliSignIn({ cli, provider, linkLabel }: { readonly cli: CliStatusView['
         <dd>{status.installed ? 'Yes' : 'Not found on PATH'}</dd>
         <dt>Sign-in</dt>
         <dd>
-          <span className={`badge badge-${stateBadge(status.state)}`}>{CLI_STATE_TEXT[status.state]}</span>
+          <StateBadge {...profileLook(status.state)} word={CLI_STATE_TEXT[status.state]} />
         </dd>
         {status.plan && (
           <>
@@ -276,7 +278,7 @@ function CliSignIn({ cli, provider, linkLabel }: { readonly cli: CliStatusView['
       ) : null}
       {error && (
         <p className="field-error" role="alert">
-          {error}
+          {forWindow(error)}
         </p>
       )}
     </div>
@@ -312,7 +314,9 @@ function PasteToken({ provider, title, fieldLabel, what, hint }: { readonly prov
 
   return (
     <form className="provider-step" noValidate onSubmit={(e) => void submit(e)} aria-labelledby={`${id}-title`}>
-      <h4 id={`${id}-title`}>{title}</h4>
+      <h4 id={`${id}-title`} className="visually-hidden">
+        {title}
+      </h4>
       <p className="muted small">{hint}</p>
       <ProfileField id={`${id}-profile`} value={profile} problem={profileError} onChange={setProfile} />
       <div className="field">
@@ -335,7 +339,7 @@ function PasteToken({ provider, title, fieldLabel, what, hint }: { readonly prov
       </div>
       {serverError && (
         <p className="field-error" role="alert">
-          {serverError}
+          {forWindow(serverError)}
         </p>
       )}
       <button type="submit" disabled={busy}>

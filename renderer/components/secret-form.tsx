@@ -1,5 +1,7 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import type { AuthMethodView, SecretInput, ServiceSummary } from '../../main/api/contract.ts';
+import { hostOf } from '../format.ts';
+import { forWindow } from '../humanize.ts';
 import { useActions } from '../store-context.tsx';
 import { labelProblem, labelRequired, paramProblem, patternWarning, secretProblem } from '../validation.ts';
 
@@ -99,13 +101,13 @@ export function SecretForm({ service, method, taken }: Props) {
         <p className="muted">
           Get one at{' '}
           <a href={method.help} target="_blank" rel="noopener noreferrer">
-            {method.help}
+            {hostOf(method.help)}
           </a>
         </p>
       )}
       {serverError && (
         <p className="field-error" role="alert">
-          {serverError}
+          {forWindow(serverError)}
         </p>
       )}
       <button type="submit" className="primary" disabled={busy}>

@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { countdown } from '../format.ts';
+import { forWindow } from '../humanize.ts';
 import { useActions, useSophon } from '../store-context.tsx';
 import type { SignInView } from '../store.ts';
 
@@ -47,11 +48,11 @@ function statusText(signin: SignInView, name: string): string {
     case 'completed':
       return `Signed in to ${name}${signin.connection?.account ? ` as ${signin.connection.account}` : ''}. The connection is active.`;
     case 'expired':
-      return `The sign-in expired before it was finished. ${signin.message}`;
+      return `The sign-in expired before it was finished. ${forWindow(signin.message)}`;
     case 'cancelled':
       return 'The sign-in was cancelled.';
     case 'failed':
-      return `The sign-in failed: ${signin.message}`;
+      return `The sign-in failed: ${forWindow(signin.message)}`;
     case 'slow_down':
     case 'polling':
     case 'waiting':

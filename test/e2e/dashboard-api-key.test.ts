@@ -103,7 +103,7 @@ describe('dashboard end to end (Chromium against `sophon serve --dashboard`)', (
     const list = page.getByTestId('connection-list');
     await list.getByText('personal').waitFor();
     expect(await list.getAttribute('data-count')).toBe('1');
-    await expect(page.locator('[data-state=active] .badge').first().textContent()).resolves.toBe('Active');
+    await expect(page.locator('[data-state=active] .badge').first().textContent()).resolves.toBe('Connected');
     await page.getByText('Added OpenRouter · personal.').waitFor();
     expect(await page.content()).not.toContain(GOOD_KEY);
     await page.screenshot({ path: join(SHOTS, '03-listed.png'), fullPage: true });
@@ -126,29 +126,31 @@ describe('dashboard end to end (Chromium against `sophon serve --dashboard`)', (
     await page.getByLabel('Label', { exact: true }).fill('work');
     await page.getByRole('button', { name: 'Add OpenRouter' }).click();
     await page.getByTestId('connection-list').getByText('work').waitFor();
-    await page.getByText('2 accounts').waitFor();
+    await page.locator('[data-testid=connection-list] li[data-state]').nth(1).waitFor();
 
     await page.getByRole('button', { name: 'Test OpenRouter · work' }).click();
     await page.getByText('Test failed: OpenRouter answered HTTP 401').waitFor();
-    await page.locator('[data-state=error] .badge', { hasText: 'Error' }).waitFor();
+    // The failed test and the row's state agree: refused, with what to do, never "Connected" beside it.
+    const work = page.locator('[data-testid=connection-list] li[data-state=error]', { hasText: 'work' });
+    await work.locator('.badge', { hasText: 'Refused' }).waitFor();
+    await work.getByText('OpenRouter refused the credential (HTTP 401) — replace the credential.').waitFor();
     await page.screenshot({ path: join(SHOTS, '05-two-accounts.png'), fullPage: true });
     expect(await axeSeriousViolations(page)).toEqual([]);
   });
 
   it('shows the audit trail', async () => {
-    await page.getByRole('button', { name: 'Audit trail' }).click();
-    await page.getByRole('table').waitFor();
-    const text = await page.getByRole('table').textContent();
-    expect(text).toContain('credential.write');
-    expect(text).toContain('credential.read');
-    expect(text).toContain('window');
+    await page.getByRole('button', { name: 'Audit', exact: true }).click();
+    await page.locator('.audit-sentence').first().waitFor();
+    const text = await page.getByTestId('audit-view').textContent();
+    expect(text).toContain('You added OpenRouter · personal');
+    expect(text).toContain('You used the credential of OpenRouter · personal');
     expect(text).not.toContain(GOOD_KEY);
     await page.screenshot({ path: join(SHOTS, '06-audit.png'), fullPage: true });
     expect(await axeSeriousViolations(page)).toEqual([]);
   });
 
   it('switches to the dark theme, remembers it, and stays accessible', async () => {
-    await page.getByRole('button', { name: 'Connections' }).click();
+    await page.getByRole('button', { name: 'Connections', exact: true }).click();
     await page.getByLabel('Theme').selectOption('dark');
     await page.locator('html[data-theme=dark]').waitFor({ state: 'attached' });
     await page.reload();

@@ -61,6 +61,8 @@ describe('dashboard OAuth end to end (device flow, re-auth, browser sign-in)', (
     await page.getByRole('button', { name: 'Add connection' }).first().click();
     await page.getByLabel('Search services').fill('oidc');
     await page.getByRole('button', { name: /^OIDC Test/ }).click();
+    // One way at a time: choose "with a code", then its short form.
+    await page.getByRole('radio', { name: 'Sign in with a code' }).check();
     await page.getByLabel('Label (optional)').first().fill('tv');
     await page.getByRole('button', { name: 'Sign in with a code' }).click();
 
@@ -78,7 +80,7 @@ describe('dashboard OAuth end to end (device flow, re-auth, browser sign-in)', (
     await page.getByRole('button', { name: 'Done' }).click();
 
     const row = page.locator('[data-testid=connection-list] li', { hasText: 'tv' });
-    await row.locator('.badge', { hasText: 'Active' }).waitFor();
+    await row.locator('.badge', { hasText: 'Connected' }).waitFor();
   });
 
   it('shows Needs re-auth when the provider revokes the grant, then reconnects', async () => {
@@ -86,7 +88,8 @@ describe('dashboard OAuth end to end (device flow, re-auth, browser sign-in)', (
     // The next background refresh meets invalid_grant; the page hears it as a pushed event.
     const attention = page.getByTestId('needs-reauth');
     await attention.waitFor({ timeout: 30_000 });
-    await page.locator('[data-testid=connection-list] li[data-state=needs_reauth] .badge', { hasText: 'Needs re-auth' }).waitFor();
+    await page.locator('[data-testid=connection-list] li[data-state=needs_reauth] .badge', { hasText: 'Sign in again' }).waitFor();
+    await attention.getByText('OIDC Test refused the refresh token — sign in again.').waitFor();
     await page.screenshot({ path: join(SHOTS, '12-needs-reauth.png'), fullPage: true });
     expect(await axeSeriousViolations(page)).toEqual([]);
 
@@ -99,7 +102,7 @@ describe('dashboard OAuth end to end (device flow, re-auth, browser sign-in)', (
     await page.getByRole('button', { name: 'Done' }).click();
     await page.getByTestId('needs-reauth').waitFor({ state: 'detached' });
     const row = page.locator('[data-testid=connection-list] li', { hasText: 'tv' });
-    await row.locator('.badge', { hasText: 'Active' }).waitFor();
+    await row.locator('.badge', { hasText: 'Connected' }).waitFor();
     expect(await page.getByTestId('connection-list').getAttribute('data-count')).toBe('1');
     await page.screenshot({ path: join(SHOTS, '14-reconnected.png'), fullPage: true });
   });
@@ -124,7 +127,7 @@ describe('dashboard OAuth end to end (device flow, re-auth, browser sign-in)', (
     expect((await fetch(redirect)).status).toBe(200);
     await page.locator('[data-testid=signin-panel][data-status=completed]').waitFor();
     await page.getByRole('button', { name: 'Done' }).click();
-    await page.locator('[data-testid=connection-list] li', { hasText: 'laptop' }).locator('.badge', { hasText: 'Active' }).waitFor();
+    await page.locator('[data-testid=connection-list] li', { hasText: 'laptop' }).locator('.badge', { hasText: 'Connected' }).waitFor();
     expect(await page.getByTestId('connection-list').getAttribute('data-count')).toBe('2');
   });
 

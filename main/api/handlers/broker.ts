@@ -16,6 +16,9 @@ export function skillView(record: SkillRecord): SkillView {
     ...(record.approval ? { approvedAt: record.approval.approvedAt } : {}),
     ...(record.problem ? { problem: record.problem } : {}),
     ...(record.excess ? { excess: [...record.excess] } : {}),
+    ...(record.approval
+      ? { approved: { grants: record.approval.grant.credentials.map((c) => ({ ref: c.ref, methods: c.methods, paths: c.paths })), tools: record.approval.grant.tools } }
+      : {}),
   };
 }
 

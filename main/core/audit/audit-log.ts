@@ -44,6 +44,8 @@ export interface AuditFilter {
   readonly skill?: string;
   readonly connection?: string;
   readonly action?: string;
+  /** "ok", or "failed" for every other outcome (error, denied…). */
+  readonly outcome?: 'ok' | 'failed';
   readonly limit?: number;
   readonly offset?: number;
 }
@@ -226,7 +228,7 @@ export class AuditLog {
     this.drainSoon();
     const offset = filter.offset ?? 0;
     const limit = filter.limit ?? Number.POSITIVE_INFINITY;
-    const filtered = filter.skill !== undefined || filter.connection !== undefined || filter.action !== undefined || filter.since !== undefined;
+    const filtered = filter.skill !== undefined || filter.connection !== undefined || filter.action !== undefined || filter.outcome !== undefined || filter.since !== undefined;
     const entries: AuditEntry[] = [];
     let matched = 0;
     let looked = 0;
@@ -247,6 +249,7 @@ export class AuditLog {
       if (filter.skill !== undefined && entry.skill !== filter.skill) return true;
       if (filter.connection !== undefined && entry.connection !== filter.connection) return true;
       if (filter.action !== undefined && !String(entry.action).startsWith(filter.action)) return true;
+      if (filter.outcome !== undefined && (filter.outcome === 'ok') !== (entry.outcome === undefined || entry.outcome === 'ok')) return true;
       if (matched++ >= offset && entries.length < limit) {
         const { prev: _prev, mac: _mac, ...clean } = entry;
         entries.push(clean);

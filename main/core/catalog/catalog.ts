@@ -19,13 +19,17 @@ export interface ConnectorProblem {
 export class Catalog {
   private readonly services = new Map<string, ServiceDefinition>();
   private readonly broken = new Map<string, ConnectorProblem>();
+  private readonly ranks = new Map<string, number>();
 
   constructor(
     definitions: readonly ServiceDefinition[],
     readonly problems: readonly ConnectorProblem[] = [],
     private readonly custom: ReadonlySet<string> = new Set(),
   ) {
-    for (const definition of definitions) this.services.set(definition.id, definition);
+    for (const definition of definitions) {
+      this.services.set(definition.id, definition);
+      this.ranks.set(definition.id, this.ranks.size);
+    }
     for (const problem of problems) {
       const id = /([^/\\]+)\.json$/.exec(problem.file)?.[1];
       if (id) this.broken.set(id, problem);
@@ -46,6 +50,11 @@ export class Catalog {
 
   get(id: string): ServiceDefinition | undefined {
     return this.services.get(id);
+  }
+
+  /** The service's place in the order of prominence: built-ins as listed, then custom connectors. */
+  rank(id: string): number {
+    return this.ranks.get(id) ?? this.ranks.size;
   }
 
   isCustom(id: string): boolean {

@@ -198,6 +198,14 @@ export const ServiceDefinition = z.object({
   name: z.string().min(1),
   category: Category,
   description: z.string().optional(),
+  /** One short line of what the service gives an agent, for the catalog ("Read and search your mail"). */
+  summary: z.string().max(80).optional(),
+  /** Words people search by that are not in the name ("mail", "claude"). */
+  keywords: z.array(z.string().min(1)).default([]),
+  /** The brand mark: a Simple Icons slug (https://simpleicons.org, CC0). Absent: a monogram. */
+  icon: z.string().regex(/^[a-z0-9]+$/).optional(),
+  /** How to set it up, in plain words, one step each; the technical part stays in `description`. */
+  setup: z.array(z.string().min(1)).optional(),
   docsUrl: z.url().optional(),
   auth: z.array(AuthMethod).min(1),
   api: z.object({

@@ -22,6 +22,8 @@ export const CLI_INFO: Readonly<Record<CliName, { readonly name: string; readonl
 export class CliSignins {
   readonly readers: Readonly<Record<CliName, CliReader>>;
   private readonly caches: Readonly<Record<CliName, CliCredentialCache>>;
+  /** What each store showed at its last audited inspection. */
+  private readonly inspected = new Map<CliName, string>();
 
   constructor(
     private readonly options: { readonly environment: ProviderEnvironment; readonly clock: Clock; readonly audit: AuditLog; readonly connections: ConnectionService; readonly githubHost: () => string },
@@ -38,11 +40,19 @@ export class CliSignins {
     };
   }
 
-  /** Reads a CLI's store for facts (no token needed); a store that exists is audited as a credential read. */
+  /**
+   * Reads a CLI's store for facts (no token handed out). A store that exists is audited as a
+   * credential read when what it shows changed since the last audited look, so opening the
+   * window's Models page again and again does not fill the trail with the same line.
+   */
   async inspect(cli: CliName, ctx: RequestContext, purpose: string): Promise<CliRead> {
     const read = await this.readers[cli].read({ needToken: false });
     if (read.ok || read.problem !== 'missing') {
-      this.audit(cli, ctx, purpose, read.ok ? 'ok' : 'error');
+      const seen = read.ok ? `ok ${read.credential.location} ${read.credential.expiresAt ?? ''} ${read.credential.plan ?? ''} ${read.credential.account ?? ''}` : `${read.problem} ${read.location}`;
+      if (this.inspected.get(cli) !== seen) {
+        this.inspected.set(cli, seen);
+        this.audit(cli, ctx, purpose, read.ok ? 'ok' : 'error');
+      }
       if (read.ok) this.caches[cli].remember(read.credential);
     }
     return read;
