@@ -167,7 +167,8 @@ const Row = memo(function Row({ item, test, highlighted, onRemove }: RowProps) {
         </div>
         <p className="row-meta muted">{what}</p>
         {look.reason && <p className={`row-reason tone-text-${look.tone}`}>{look.reason}</p>}
-        <TestLine test={test} />
+        {/* A mailbox that needs re-auth already says what each server answered, in its reason. */}
+        {!(c.state === 'needs_reauth' && test?.result?.parts) && <TestLine test={test} />}
       </div>
       <div className="row-actions">
         {look.fix === 'reconnect' && (

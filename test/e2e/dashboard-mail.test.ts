@@ -57,7 +57,7 @@ describe('connecting a mailbox in the window (Chromium against `sophon serve --d
     await page.getByRole('link', { name: 'https://www.fastmail.com/help/clients/apppassword.html' }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'mail-01-fastmail-preset.png'), fullPage: true });
     expect(await axeSeriousViolations(page)).toEqual([]);
-    await page.getByRole('button', { name: '← All services' }).click();
+    await page.getByRole('button', { name: 'All services' }).click();
   });
 
   it('a wrong password shows what each server answered and stores nothing', async () => {
@@ -92,8 +92,8 @@ describe('connecting a mailbox in the window (Chromium against `sophon serve --d
     await list.getByText(ALICE.address).waitFor();
     expect(await page.content()).not.toContain(ALICE.password);
     await page.getByRole('button', { name: 'Test Mail server (IMAP/SMTP) · work' }).click();
-    await list.getByText(/^IMAP ok — INBOX has 0 messages/).waitFor({ timeout: 30_000 });
-    await list.getByText(/^SMTP ok — 127\.0\.0\.1:\d+ \(TLS\) accepted the login$/).waitFor();
+    await list.getByText(/IMAP ok — INBOX has 0 messages/).waitFor({ timeout: 30_000 });
+    await list.getByText(/SMTP ok — 127\.0\.0\.1:\d+ \(TLS\) accepted the login/).waitFor();
     await page.screenshot({ path: join(SHOTS, 'mail-03-connected-tested.png'), fullPage: true });
   });
 
