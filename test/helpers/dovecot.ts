@@ -129,7 +129,12 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   const child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  await waitForPort(listen[0] as string, imapPort, child, p('dovecot.log'), () => stderr);
+  try {
+    await waitForPort(listen[0] as string, imapPort, child, p('dovecot.log'), () => stderr);
+  } catch (error) {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    throw error;
+  }
   let seq = 0;
   let stamp = 0;
   return {

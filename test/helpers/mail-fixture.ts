@@ -36,42 +36,51 @@ export interface MailFixture {
 
 export async function startMailFixture(): Promise<MailFixture> {
   const dir = await tempHome('sophon-mail-');
-  // Dovecot runs as another user (nobody, when the tests run as root) and must traverse to its folder.
-  await chmod(dir.dir, 0o711);
-  const iface = interfaceAddress();
-  await mkdir(join(dir.dir, 'ca'));
-  await mkdir(join(dir.dir, 'other-ca'));
-  const ca = await makeTestCa(join(dir.dir, 'ca'), 'Sophon Mail Test CA', iface ? [iface] : []);
-  const otherCa = await makeTestCa(join(dir.dir, 'other-ca'), 'Some Other CA');
-  const passwords: Record<string, string> = { [ALICE.address]: ALICE.password, [BULK.address]: BULK.password };
-  const dovecot = await startDovecot({
-    dir: join(dir.dir, 'dovecot'),
-    users: Object.entries(passwords).map(([user, password]) => ({ user, password })),
-    tls: { cert: ca.cert, key: ca.key },
-  });
-  const deliver = { port: dovecot.imapsPort, ca: ca.ca, passwords: () => passwords };
-  const starttls = await startSubmission({ mode: 'starttls', tls: { cert: ca.cert, key: ca.key }, users: { [ALICE.address]: ALICE.password, [BULK.address]: BULK.password }, deliver });
-  const implicit = await startSubmission({ mode: 'implicit', tls: { cert: ca.cert, key: ca.key }, users: { [ALICE.address]: ALICE.password, [BULK.address]: BULK.password }, deliver });
-  return {
-    dir,
-    ca,
-    otherCa,
-    dovecot,
-    starttls,
-    implicit,
-    ...(iface ? { iface } : {}),
-    async writeSettings(home, extra = {}, trust = 'ca') {
-      await mkdir(join(home, 'config'), { recursive: true, mode: 0o700 });
-      const settings = { Sophon: { Mail: { CaFiles: [(trust === 'ca' ? ca : otherCa).caFile], TimeoutSeconds: 10 }, ...extra } };
-      await writeFile(join(home, 'config', 'appsettings.json'), JSON.stringify(settings, null, 2), { mode: 0o600 });
-    },
-    async stop() {
-      await starttls.stop();
-      await implicit.stop();
-      await dovecot.stop();
-      await dir.dispose();
-    },
+  // Whatever started before a later step failed is stopped again, newest first.
+  const started: Array<() => Promise<void>> = [() => dir.dispose()];
+  const undo = async () => {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
   };
+  try {
+    // Dovecot runs as another user (nobody, when the tests run as root) and must traverse to its folder.
+    await chmod(dir.dir, 0o711);
+    const iface = interfaceAddress();
+    await mkdir(join(dir.dir, 'ca'));
+    await mkdir(join(dir.dir, 'other-ca'));
+    const ca = await makeTestCa(join(dir.dir, 'ca'), 'Sophon Mail Test CA', iface ? [iface] : []);
+    const otherCa = await makeTestCa(join(dir.dir, 'other-ca'), 'Some Other CA');
+    const passwords: Record<string, string> = { [ALICE.address]: ALICE.password, [BULK.address]: BULK.password };
+    const dovecot = await startDovecot({
+      dir: join(dir.dir, 'dovecot'),
+      users: Object.entries(passwords).map(([user, password]) => ({ user, password })),
+      tls: { cert: ca.cert, key: ca.key },
+    });
+    started.push(() => dovecot.stop());
+    const deliver = { port: dovecot.imapsPort, ca: ca.ca, passwords: () => passwords };
+    const users = { [ALICE.address]: ALICE.password, [BULK.address]: BULK.password };
+    const starttls = await startSubmission({ mode: 'starttls', tls: { cert: ca.cert, key: ca.key }, users, deliver });
+    started.push(() => starttls.stop());
+    const implicit = await startSubmission({ mode: 'implicit', tls: { cert: ca.cert, key: ca.key }, users, deliver });
+    started.push(() => implicit.stop());
+    return {
+      dir,
+      ca,
+      otherCa,
+      dovecot,
+      starttls,
+      implicit,
+      ...(iface ? { iface } : {}),
+      async writeSettings(home, extra = {}, trust = 'ca') {
+        await mkdir(join(home, 'config'), { recursive: true, mode: 0o700 });
+        const settings = { Sophon: { Mail: { CaFiles: [(trust === 'ca' ? ca : otherCa).caFile], TimeoutSeconds: 10 }, ...extra } };
+        await writeFile(join(home, 'config', 'appsettings.json'), JSON.stringify(settings, null, 2), { mode: 0o600 });
+      },
+      stop: undo,
+    };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
 }
 
 /** A real RFC 5322 message, composed the way a mail client would (nodemailer's MailComposer). */
