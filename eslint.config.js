@@ -34,7 +34,7 @@ export default tseslint.config(
         paths: [electronOnly],
         patterns: [
           { group: ['**/desktop/**', '**/headless/**', '**/cli/**', '**/renderer/**', '**/preload/**'], message: 'main/api is shared by the hosts; it imports none of them.' },
-          { group: ['**/core/*/**', '!**/core/index.ts'], message: 'Import main/core through main/core/index.ts.' },
+          { group: ['**/core/*/**', '!**/core/index.ts', '!**/core/base.ts'], message: 'Import main/core through main/core/index.ts (or base.ts, its start-up subset).' },
         ],
       }],
     },
@@ -52,7 +52,7 @@ export default tseslint.config(
         paths: [electronOnly],
         patterns: [
           { group: ['**/desktop/**', '**/headless/**', '**/cli/**', '**/renderer/**', '**/preload/**'], message: 'Hosts do not import each other; share code through main/core or main/api.' },
-          { group: ['**/core/*/**', '!**/core/index.ts'], message: 'Import main/core through main/core/index.ts.' },
+          { group: ['**/core/*/**', '!**/core/index.ts', '!**/core/base.ts'], message: 'Import main/core through main/core/index.ts (or base.ts, its start-up subset).' },
         ],
       }],
     },
@@ -63,7 +63,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['**/headless/**', '**/cli/**', '**/renderer/**', '**/preload/**'], message: 'The desktop host imports main/core (index), main/api, electron and node:* only.' },
-          { group: ['**/core/*/**', '!**/core/index.ts'], message: 'Import main/core through main/core/index.ts.' },
+          { group: ['**/core/*/**', '!**/core/index.ts', '!**/core/base.ts'], message: 'Import main/core through main/core/index.ts (or base.ts, its start-up subset).' },
         ],
       }],
     },

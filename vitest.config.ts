@@ -6,7 +6,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    globalSetup: [],
+    globalSetup: ['test/global-setup.ts'],
     reporters: ['default'],
     // oidc-provider announces its development-only settings on every start; they are expected here.
     onConsoleLog: (log) => !log.includes('oidc-provider'),

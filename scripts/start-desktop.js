@@ -30,6 +30,12 @@ const fail = (line) => {
   process.exit(1);
 };
 
+// Electron 45 and its tooling declare Node.js 22.12 or newer; the CLI and `sophon serve` need only 20.19.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  fail(`sophon: the desktop app needs Node.js 22.12 or newer (Electron 45), and this is ${process.versions.node} — install Node 22 LTS, or run \`${HEADLESS}\` (the CLI and the headless host run on Node 20.19+)`);
+}
+
 const binary = electronBinary();
 if (!binary || !existsSync(binary)) {
   fail(`sophon: Electron's binary is not installed and cannot be downloaded here, so the desktop app cannot start — run \`${HEADLESS}\` for the same window in your browser`);

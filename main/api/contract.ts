@@ -118,10 +118,13 @@ export const ConnectionView = z.object({
 });
 export type ConnectionView = z.infer<typeof ConnectionView>;
 
+/** A secret longer than this is almost always the wrong file piped in: say so, not zod's wording. */
+const tooLong = (what: string, kib: number) => `the ${what} is longer than ${kib} KiB — is this the right file? nothing was stored`;
+
 export const SecretInput = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('api_key'), key: z.string().max(8192) }),
-  z.object({ type: z.literal('bearer'), token: z.string().max(8192) }),
-  z.object({ type: z.literal('basic'), username: z.string().max(512), password: z.string().max(8192) }),
+  z.object({ type: z.literal('api_key'), key: z.string().max(8192, tooLong('key', 8)) }),
+  z.object({ type: z.literal('bearer'), token: z.string().max(8192, tooLong('token', 8)) }),
+  z.object({ type: z.literal('basic'), username: z.string().max(512, 'the user name is longer than 512 characters — check it'), password: z.string().max(8192, tooLong('password', 8)) }),
 ]);
 export type SecretInput = z.infer<typeof SecretInput>;
 
@@ -434,7 +437,7 @@ export const Requests = {
   'models.cliStatus': request(Empty, z.array(CliStatusView)),
   /** A token pasted for a provider (a `claude setup-token` token, a GitHub token, an API key): stdin or a hidden field, never argv. */
   'models.pasteToken': request(
-    z.object({ provider: ProviderId, profile: z.string().min(1).max(64).optional(), secret: z.string().max(16384), expiresInSeconds: z.number().int().min(1).max(10 * 366 * 86_400).optional() }).strict(),
+    z.object({ provider: ProviderId, profile: z.string().min(1).max(64).optional(), secret: z.string().max(16384, tooLong('token', 16)), expiresInSeconds: z.number().int().min(1).max(10 * 366 * 86_400).optional() }).strict(),
     ProfileResultView,
   ),
   /** Links a CLI sign-in (Claude Code, Codex, gh) as a profile, read in place. */

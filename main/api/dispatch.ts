@@ -53,6 +53,9 @@ export class Dispatcher {
       const spec = Requests[name];
       const input = spec.input.safeParse(params ?? {});
       if (!input.success) {
+        // A message written as "cause — fix" for a person stands alone; zod's own wording gets the field's path.
+        const own = input.error.issues.find((i) => i.message.includes(' — '));
+        if (own) throw new SophonError(own.code === 'too_big' ? 'INPUT_TOO_LARGE' : 'INVALID_INPUT', own.message);
         const detail = input.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
         throw new SophonError('INVALID_INPUT', `${name}: ${detail}`);
       }

@@ -13,6 +13,8 @@ const MAX_LINE = 1024 * 1024;
 /** Answers come from the owner, and one can be large (an attachment a mail tool fetched). */
 const MAX_ANSWER_LINE = 64 * 1024 * 1024;
 
+const tooLarge = (what: string) => ({ ok: false as const, error: { code: 'INPUT_TOO_LARGE', message: `${what} is larger than 1 MiB, more than the Sophon owner accepts — is the input the right file? nothing was changed` } });
+
 type ClientMessage = { id?: number; method?: string; params?: unknown; cancel?: boolean; subscribe?: boolean };
 type ServerMessage = { id?: number; result?: ApiResult<unknown>; event?: EventName; payload?: unknown };
 
@@ -94,7 +96,13 @@ export async function serveSocket(path: string, dispatcher: Dispatcher, actor: A
           send({ id, result });
         });
       },
-      () => socket.destroy(),
+      () => {
+        // Say why before hanging up: the client then reports the size, not a lost owner. The rest is drained unread.
+        socket.removeAllListeners('data');
+        socket.resume();
+        send({ result: tooLarge('the request') });
+        socket.end();
+      },
     );
   });
   await new Promise<void>((resolve, reject) => {
@@ -142,6 +150,11 @@ export async function connectSocket(path: string): Promise<ApiClient | undefined
     (line) => {
       const message = JSON.parse(line) as ServerMessage;
       if (message.id === undefined) {
+        // An answer to no call in particular (the request was too large to read): it ends them all.
+        if (message.result && !message.result.ok) for (const [id, call] of pending) {
+          pending.delete(id);
+          call.resolve(message.result);
+        }
         if (message.event) for (const listener of listeners) listener(message.event, message.payload as never);
         return;
       }
@@ -165,9 +178,11 @@ export async function connectSocket(path: string): Promise<ApiClient | undefined
   return {
     call<T>(method: string, params: unknown, onEvent?: (event: EventName, payload: never) => void, signal?: AbortSignal): Promise<ApiResult<T>> {
       const id = nextId++;
+      const line = `${JSON.stringify({ id, method, params })}\n`;
+      if (line.length > MAX_LINE) return Promise.resolve(tooLarge(`the input to ${method}`) as ApiResult<T>);
       return new Promise((resolve) => {
         pending.set(id, { resolve: resolve as (r: ApiResult<unknown>) => void, ...(onEvent ? { onEvent } : {}) });
-        socket.write(`${JSON.stringify({ id, method, params })}\n`);
+        socket.write(line);
         signal?.addEventListener('abort', () => {
           if (pending.has(id) && !socket.destroyed) socket.write(`${JSON.stringify({ id, cancel: true })}\n`);
         }, { once: true });

@@ -1,9 +1,13 @@
-import { SophonError, firstLine } from '../core/index.ts';
+import { SophonError, firstLine, toSophonError } from '../core/base.ts';
 import type { ApiResult } from '../api/contract.ts';
 
+/** Ends the command with this exit code, after printing `message` (one line) on stderr when given. */
 export class CliExit extends Error {
-  constructor(readonly exitCode: number) {
-    super(`exit ${exitCode}`);
+  constructor(
+    readonly exitCode: number,
+    readonly note?: string,
+  ) {
+    super(note ?? `exit ${exitCode}`);
   }
 }
 
@@ -35,8 +39,9 @@ export function unwrap<T>(result: ApiResult<T>): T {
 }
 
 export function reportError(error: unknown, json: boolean): number {
-  const code = error instanceof SophonError ? error.code : 'INTERNAL';
-  const message = error instanceof SophonError ? error.message : `unexpected error: ${firstLine(error instanceof Error ? error.message : String(error))} — please report it`;
+  const known = toSophonError(error);
+  const code = known.code;
+  const message = code === 'INTERNAL' && !(error instanceof SophonError) ? `unexpected error: ${firstLine(error instanceof Error ? error.message : String(error))} — please report it` : known.message;
   if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code, message } })}\n`);
   process.stderr.write(`sophon: ${firstLine(message)}\n`);
   return 1;

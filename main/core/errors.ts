@@ -1,3 +1,5 @@
+import { dirname } from 'node:path';
+
 /**
  * One error type for everything the core reports. `code` is stable (the UI and the
  * CLI switch on it); `message` is one line a person can act on: the cause, then the fix.
@@ -50,6 +52,9 @@ export const ERROR_CODES = [
   'BROKER_TOKEN_INVALID',
   'BROKER_NOT_RUNNING',
   'OWNER_UNREACHABLE',
+  'PERMISSION_DENIED',
+  'INPUT_TOO_LARGE',
+  'CANCELLED',
   'CERTIFICATE_UNTRUSTED',
   'MAIL_REFUSED',
   'INTERNAL',
@@ -74,6 +79,8 @@ export function isSophonError(value: unknown): value is SophonError {
 /** Maps anything thrown to a SophonError; unknown failures become INTERNAL (a bug). */
 export function toSophonError(value: unknown): SophonError {
   if (value instanceof SophonError) return value;
+  const system = fileSystemError(value, (value as NodeJS.ErrnoException)?.path ?? 'a file', 'write');
+  if (system) return system;
   const message = value instanceof Error ? value.message : String(value);
   return new SophonError('INTERNAL', `unexpected error: ${firstLine(message)}`, { cause: value });
 }
@@ -85,4 +92,37 @@ export function firstLine(text: string): string {
 
 export function assertNever(value: never, what = 'value'): never {
   throw new SophonError('INTERNAL', `unhandled ${what}: ${JSON.stringify(value)}`);
+}
+
+/** What to do about a path Sophon cannot write, by the system's reason. */
+function writeRemedy(path: string, code: string): string {
+  switch (code) {
+    case 'EROFS':
+      return 'it is on a read-only file system: set SOPHON_HOME to a directory on a writable one';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'the disk is full: free some space, then retry';
+    default:
+      return `Sophon's directories must be yours with mode 0700: run \`chown -R "$(id -un)" ${path}\` and \`chmod 700 ${path}\`, or set SOPHON_HOME to a directory you own`;
+  }
+}
+
+/** One line for a directory Sophon cannot write: the cause, then the fix. */
+export function writeFix(path: string, code: string): string {
+  return `${path} is not writable (${code}) — ${writeRemedy(path, code)}`;
+}
+
+/**
+ * A file-system failure as a SophonError naming the path and the fix, or undefined for other
+ * errors. `create` and `write` are fixed on the directory holding the path; `secure` (making
+ * it mode 0700) on the path itself.
+ */
+export function fileSystemError(error: unknown, path: string, doing: 'create' | 'write' | 'read' | 'secure'): SophonError | undefined {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS' && code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+  const where = (error as NodeJS.ErrnoException).path ?? path;
+  const remedy = doing === 'read' && code !== 'EROFS' ? 'it must be readable by you (files 0600, directories 0700, owned by you): run `sophon doctor`' : writeRemedy(doing === 'secure' ? where : dirname(where), code);
+  // A write goes through a temp file beside its target: name the directory, which is what needs fixing.
+  const what = doing === 'secure' ? `make ${where} private (mode 0700)` : doing === 'write' ? `write in ${dirname(where)}` : `${doing} ${where}`;
+  return new SophonError('PERMISSION_DENIED', `cannot ${what} (${code}) — ${remedy}`, { cause: error });
 }

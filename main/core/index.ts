@@ -1,8 +1,6 @@
-// The only surface the hosts (desktop, headless, CLI) and main/api import.
-export * from './errors.ts';
+// The only surface the hosts (desktop, headless, CLI) and main/api import, with base.ts (its start-up subset).
+export * from './base.ts';
 export * from './ports.ts';
-export * from './paths.ts';
-export * from './child-env.ts';
 export { DEFAULT_LIMITS, guardConnections, serverOptions, type ConnectionLimits, type ConnectionGuard } from './net-limits.ts';
 export * from './settings.ts';
 export * from './sophon-core.ts';
@@ -16,11 +14,12 @@ export * from './connections/connection-service.ts';
 export * from './audit/audit-log.ts';
 export * from './vault/types.ts';
 export { LocalFileVault } from './vault/local-vault.ts';
-export { PassphraseProtector, DEFAULT_SCRYPT, type PassphraseSource } from './vault/passphrase-protector.ts';
+export { PassphraseProtector, DEFAULT_SCRYPT, type PassphraseSource, type PassphraseOptions } from './vault/passphrase-protector.ts';
 export { KeyringProtector, KEYRING_SERVICE } from './vault/keyring-protector.ts';
 export { headlessProtectors, type HeadlessProtectorOptions } from './vault/protector-choice.ts';
 export { OwnerLock, readLock, lockIsLive, describeOwner, type LockInfo, type AcquireOptions } from './vault/owner-lock.ts';
 export { parseVaultFile } from './vault/format.ts';
+export { prepareVaultRestore, checkVaultFiles, type VaultRestore, type RestorePlan, type VaultCopySummary } from './vault-recovery.ts';
 export { Broker, brokerStatusFor, toolBaseName, type GrantedConnection, type MintInput, type MintContext, type MintedToken, type BrokerStatus, type BrokerChange } from './broker/broker.ts';
 export { startBroker, tokenView, MintRequest, RevokeRequest, type StartBrokerOptions, type BrokerServer } from './broker/proxy-server.ts';
 export { BrokerSettings, brokerSettings } from './broker/broker-settings.ts';

@@ -1,6 +1,9 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { mkdir, chmod, stat } from 'node:fs/promises';
+import { mkdir, chmod, stat, open, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
+import { fileSystemError } from './errors.ts';
 
 export interface SophonPaths {
   readonly home: string;
@@ -47,12 +50,52 @@ export function sophonPaths(home: string): SophonPaths {
 /** Creates the data directories with mode 0700 (and tightens them if they exist). */
 export async function ensureDirs(paths: SophonPaths): Promise<void> {
   for (const dir of [paths.home, paths.configDir, paths.connectorsDir, paths.skillsDir, paths.auditDir, paths.runDir]) {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+      throw fileSystemError(error, dir, 'create') ?? error;
+    });
     if (process.platform !== 'win32') {
       const info = await stat(dir);
-      if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
+      if ((info.mode & 0o077) !== 0) {
+        await chmod(dir, 0o700).catch((error: unknown) => {
+          throw fileSystemError(error, dir, 'secure') ?? error;
+        });
+      }
     }
   }
+}
+
+export interface WriteProblem {
+  readonly path: string;
+  /** EACCES, EPERM, EROFS, ENOSPC, … */
+  readonly code: string;
+}
+
+/**
+ * Whether Sophon can write where it must (config/, run/, audit/, or the first existing
+ * parent of a directory not made yet): by writing and removing a file, since the mode bits
+ * say nothing about a read-only mount, and nothing at all to root.
+ */
+export async function checkWritable(paths: SophonPaths): Promise<WriteProblem[]> {
+  const problems: WriteProblem[] = [];
+  const seen = new Set<string>();
+  for (const wanted of [paths.configDir, paths.runDir, paths.auditDir]) {
+    let dir = wanted;
+    while (!(await stat(dir).then((s) => s.isDirectory(), () => false))) {
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    const probe = join(dir, `.sophon-write-check-${randomBytes(4).toString('hex')}`);
+    try {
+      await (await open(probe, 'wx', 0o600)).close();
+      await unlink(probe);
+    } catch (error) {
+      problems.push({ path: dir, code: (error as NodeJS.ErrnoException).code ?? 'EIO' });
+    }
+  }
+  return problems;
 }
 
 export interface PermissionProblem {

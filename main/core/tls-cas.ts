@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 import { SophonError } from './errors.ts';
 
 /**
@@ -19,5 +18,7 @@ export async function loadCaFiles(files: readonly string[], configDir: string, s
       throw new SophonError('SETTINGS_INVALID', `${setting}: cannot read ${path} (${(error as Error).message}) — fix the path in appsettings.json`, { cause: error });
     }
   }
+  // node:tls loads only when there is something to add to it (a one-shot CLI command rarely needs it).
+  const { rootCertificates } = await import('node:tls');
   return [...rootCertificates, ...extra];
 }

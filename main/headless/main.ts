@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { SophonError, firstLine, takeSecretsFromProcessEnv } from '../core/index.ts';
-import { passphrasePrompt } from '../api/terminal-prompt.ts';
+import { hasTerminal, passphrasePrompt } from '../api/terminal-prompt.ts';
 import { startHeadless } from './serve.ts';
 
 /** Entry for `sophon serve` (bin/sophon.js routes here, so the CLI never imports the host). */
@@ -29,13 +29,13 @@ export async function serveMain(argv: readonly string[], env: NodeJS.ProcessEnv 
     return 2;
   }
   try {
-    const host = await startHeadless({ env, ...(dashboard ? { dashboard } : {}), ...(process.stdin.isTTY ? { prompt: passphrasePrompt } : {}) });
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+    const host = await startHeadless({ env, ...(dashboard ? { dashboard } : {}), ...(hasTerminal() ? { prompt: passphrasePrompt } : {}) });
+    const why = await new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('interrupted'));
+      process.once('SIGTERM', () => resolve('asked to stop'));
+      followLauncher(env, () => resolve('npx, which started it, has ended'));
     });
-    process.stderr.write('sophon serve: stopping\n');
+    process.stderr.write(`sophon serve: stopping (${why})\n`);
     await host.dispose();
     return 0;
   } catch (error) {
@@ -43,4 +43,21 @@ export async function serveMain(argv: readonly string[], env: NodeJS.ProcessEnv 
     process.stderr.write(`sophon: ${firstLine(message)}\n`);
     return 1;
   }
+}
+
+/**
+ * npx (`npm exec`) does not pass SIGTERM on to the program it starts: killing it would leave
+ * this server running and holding the vault. Started through npx, the server follows it: when
+ * its parent is gone (the process is handed to init or a subreaper), it stops as on SIGTERM.
+ */
+function followLauncher(env: NodeJS.ProcessEnv, onGone: () => void): void {
+  if (env['npm_command'] !== 'exec') return;
+  process.stderr.write('sophon serve: started through npx, so it stops when npx ends; to run it as a service, start `node bin/sophon.js serve` (see the README)\n');
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onGone();
+  }, 500);
+  timer.unref();
 }

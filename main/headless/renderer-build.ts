@@ -1,11 +1,23 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SophonError } from '../core/index.ts';
 
-/** The repository (or installed package) root: renderer/, vite.config.ts and dist/ live here. */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The repository (or installed package) root: renderer/, vite.config.ts and dist/ live here.
+ * Found by walking up to package.json, since this code runs from main/headless/ (sources)
+ * as well as from dist/cli/<build>/ (the CLI built ahead of time).
+ */
+export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'renderer'))) return `${dir}${sep}`;
+    if (dirname(dir) === dir) return `${join(from, '..', '..')}${sep}`;
+  }
+}
 export const RENDERER_DIST = join(PACKAGE_ROOT, 'dist', 'renderer');
 const STAMP = '.build-stamp';
 
@@ -56,7 +68,8 @@ export async function ensureRendererBuild(options: { readonly outDir?: string; r
     const [{ build }, { rendererConfig }] = await Promise.all([import('vite'), import('../../vite.config.ts')]).catch((error: unknown) => {
       throw new SophonError('NOT_SUPPORTED', 'the dashboard is built on first use and its build tools (vite) are not installed — run `npm ci` with dev dependencies, then start it again', { cause: error });
     });
-    await build({ ...rendererConfig, configFile: false, build: { ...rendererConfig.build, outDir: tmp, emptyOutDir: true } });
+    // root is set here: vite.config.ts finds renderer/ from its own URL, which is not the repository's once bundled into the CLI.
+    await build({ ...rendererConfig, root: join(PACKAGE_ROOT, 'renderer'), configFile: false, build: { ...rendererConfig.build, outDir: tmp, emptyOutDir: true } });
     await writeFile(join(tmp, STAMP), stamp);
     if ((await readStamp(outDir)) === stamp) return { dir: outDir, built: true };
     const old = `${outDir}.old-${process.pid}-${randomBytes(4).toString('hex')}`;

@@ -3,7 +3,7 @@ import { BIN } from './run-cli.ts';
 
 /** A running `sophon … --json` whose stdout JSON lines (one per step) can be awaited one by one. */
 export function interactive(args: readonly string[], env: NodeJS.ProcessEnv) {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...env } });
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...env }, detached: true });
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
   let stderr = '';
@@ -18,7 +18,9 @@ export function interactive(args: readonly string[], env: NodeJS.ProcessEnv) {
     }
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exit = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  // A signal's death reads as 128 + something, as a shell shows it; waiting steps wake to see the end.
+  const exit = new Promise<number>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : -1))));
+  child.on('close', () => waiters.splice(0).forEach((w) => w()));
   return {
     child,
     exit,
@@ -27,7 +29,7 @@ export function interactive(args: readonly string[], env: NodeJS.ProcessEnv) {
       for (;;) {
         const found = lines.find((l) => l['step'] === name);
         if (found) return found;
-        if (child.exitCode !== null) throw new Error(`sophon exited before step ${name}: ${stderr}`);
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sophon exited before step ${name}: ${stderr}`);
         await new Promise<void>((resolve) => waiters.push(resolve));
       }
     },

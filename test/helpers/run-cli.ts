@@ -9,10 +9,14 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `sophon …` as a real process; stdin is piped (never a TTY). */
+/**
+ * Runs `sophon …` as a real process, as CI or a service would: stdin piped (never a TTY) and,
+ * being detached (a session of its own), no controlling terminal either, even when the tests
+ * themselves run in one. Prompts are tested in test/helpers/terminal.ts.
+ */
 export function runCli(args: readonly string[], options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...options.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -26,13 +30,15 @@ export function runCli(args: readonly string[], options: { env: NodeJS.ProcessEn
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
     });
+    // The CLI may stop reading early (a piped secret far too long): the rest is not written, like `cat` getting EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }
 
 /** Starts a long-running `sophon …` (e.g. serve) and resolves once `ready` appears on stderr. */
 export function startCli(args: readonly string[], options: { env: NodeJS.ProcessEnv; ready: RegExp; timeoutMs?: number }) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], ...options.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -62,3 +68,4 @@ export function startCli(args: readonly string[], options: { env: NodeJS.Process
     },
   };
 }
+

@@ -88,7 +88,7 @@ describe('sophon CLI as a real process (no owner running)', () => {
     const wrong = await runCli(['connect', 'list'], { env: { ...env, SOPHON_VAULT_PASSPHRASE: 'not the passphrase' } });
     expect(wrong.code).toBe(1);
     oneLineError(wrong.stderr);
-    expect(wrong.stderr).toMatch(/passphrase does not open vault\.enc/);
+    expect(wrong.stderr).toMatch(/passphrase in SOPHON_VAULT_PASSPHRASE does not open vault\.enc/);
 
     await mkdir(join(home.dir, 'connectors'), { recursive: true });
     await writeFile(join(home.dir, 'connectors', 'acme.json'), JSON.stringify({ id: 'acme', name: 'Acme', category: 'other', auth: [{ type: 'api_key' }], api: { baseUrl: 'ftp://acme.example' } }));
@@ -112,7 +112,7 @@ describe('sophon CLI as a real process (no owner running)', () => {
     const result = await runCli(['connect', 'list'], { env });
     expect(result.code).toBe(1);
     oneLineError(result.stderr);
-    expect(result.stderr).toMatch(/integrity check .* restore config\/vault\.enc\.bak/);
+    expect(result.stderr).toMatch(/integrity check .* `sophon vault restore` to go back to config\/vault\.enc\.bak/);
     expect(await readFile(file)).toEqual(bad);
     await writeFile(file, good);
   });

@@ -51,8 +51,9 @@ describe('sophon connect configure', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stdout).toContain('Gmail requires the client secret for the browser sign-in');
     expect(refused.stderr).toMatch(/Gmail requires the client secret — nothing was stored; pipe it: .*--client-secret-stdin/);
-    const listed = JSON.parse((await runCli(['catalog', '--json'], { env })).stdout) as Array<{ id: string; auth: Array<{ clientConfigured?: boolean }> }>;
-    expect(listed.find((s) => s.id === 'gmail')?.auth[0]?.clientConfigured).toBe(false);
+    // A client stored by `connect configure` is in the vault (`sophon catalog` reads no vault): `connect add` would find it.
+    const add = await runCli(['connect', 'add', 'gmail', '--no-browser', '--json'], { env });
+    expect(JSON.parse(add.stdout.trim().split('\n').at(-1)!)).toMatchObject({ ok: false, error: { code: 'OAUTH_CLIENT_MISSING' } });
   });
 
   it('piped: Dropbox prints the exact redirect URI to register (fixed port) before storing the client', async () => {

@@ -36,10 +36,10 @@ describe('npm start without an Electron binary', () => {
 });
 
 describe('desktop bundle', () => {
-  it('bundles main and preload; main needs only electron, the keyring and node:*, preload only electron', async () => {
+  it('bundles main and preload; main needs only electron, the keyring (imported when a keyring vault is opened) and node:*, preload only electron', async () => {
     const out = await tempHome('sophon-desktop-build-');
     const built = await buildDesktop({ outDir: out.dir, renderer: false });
-    const requires = (text: string) => [...new Set([...text.matchAll(/(?<![.\w$])require\("([^"]+)"\)/g)].map((m) => m[1]!))].sort();
+    const requires = (text: string) => [...new Set([...text.matchAll(/(?<![.\w$])(?:require|import)\("([^"]+)"\)/g)].map((m) => m[1]!))].sort();
     const main = await readFile(built.main, 'utf8');
     expect(requires(main).filter((m) => !m.startsWith('node:'))).toEqual(['@napi-rs/keyring', 'electron']);
     const preload = await readFile(join(out.dir, 'preload.cjs'), 'utf8');

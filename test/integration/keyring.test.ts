@@ -48,7 +48,8 @@ describe('OS keyring protector against a real Secret Service (gnome-keyring on a
       const result = await runCli(['connect', 'list'], { env });
       expect(result.code).toBe(1);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
-      expect(result.stderr).toMatch(/OS keyring did not answer .* start and unlock your Secret Service/);
+      // A keyring vault opens only with its keyring: no advice to set a passphrase.
+      expect(result.stderr).toMatch(/OS keyring, which did not answer .* start and unlock your Secret Service .*a passphrase cannot open it/);
       expect(await readFile(join(home.dir, 'config', 'vault.enc'))).toEqual(before);
 
       const fresh = await tempHome();

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { SophonError, childEnvironment } from '../../core/index.ts';
+import { SophonError, childEnvironment } from '../../core/base.ts';
 import type { AuthMethodView, ConnectionView, EventPayload, ServiceSummary, SignInStarted } from '../../api/contract.ts';
-import { formatExpiry, output, unwrap, type Out } from '../output.ts';
+import { CliExit, formatExpiry, output, unwrap, type Out } from '../output.ts';
 import { readSecret } from '../prompt.ts';
 import type { CliContext } from '../context.ts';
 import { addMail, mailOptions, reauthMail, type MailFlags } from './connect-mail.ts';
@@ -67,6 +67,14 @@ interface SignInFlags {
 
 /** Follows a started sign-in to its end: prints the URL or code, opens the browser, accepts a pasted URL. */
 export async function followSignIn(cli: CliContext, out: Out, started: SignInStarted, flags: SignInFlags): Promise<ConnectionView> {
+  // Ctrl-C withdraws the sign-in (the owner, or this process's own core, stops polling or listening).
+  // Set before anything is shown: the code on screen invites it at once.
+  let interrupted = false;
+  const onInterrupt = () => {
+    interrupted = true;
+    void cli.call('signin.cancel', { attemptId: started.attemptId });
+  };
+  process.once('SIGINT', onInterrupt);
   const step = (value: Record<string, unknown>) => out.data(value);
   if (started.kind === 'browser') {
     step({ step: 'authorize', attemptId: started.attemptId, url: started.authorizationUrl, redirect: started.redirect, expiresAt: started.expiresAt });
@@ -105,11 +113,13 @@ export async function followSignIn(cli: CliContext, out: Out, started: SignInSta
         step({ step: change.status, code: change.errorCode, message: change.message });
       }
     });
+    if (interrupted && !result.ok) throw new CliExit(130, 'sign-in cancelled (Ctrl-C) — nothing was stored');
     const connection = unwrap(result);
     step({ step: 'completed', connection });
     out.line(`connected ${connection.service} as "${connection.label}" (${connection.id})${connection.account ? ` — signed in as ${connection.account}` : ''}`);
     return connection;
   } finally {
+    process.off('SIGINT', onInterrupt);
     rl?.close();
     process.stdin.destroy();
     await Promise.allSettled(pastes);

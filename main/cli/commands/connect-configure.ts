@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
-import { SophonError } from '../../core/index.ts';
+import { SophonError } from '../../core/base.ts';
 import type { AuthMethodView, ServiceSummary } from '../../api/contract.ts';
 import { output, unwrap, type Out } from '../output.ts';
-import { hiddenPrompt, readStdin } from '../prompt.ts';
+import { SECRET_MAX_CHARS, hiddenPrompt, readStdin } from '../prompt.ts';
 import type { CliContext } from '../context.ts';
 
 const OAUTH = new Set(['oauth2', 'device']);
@@ -52,7 +52,9 @@ function explain(out: Out, service: ServiceSummary, methods: readonly AuthMethod
 /** The client secret: from stdin when asked to, else asked at the terminal where the provider wants one. */
 async function clientSecretFor(service: ServiceSummary, methods: readonly AuthMethodView[], fromStdin: boolean, out: Out): Promise<string | undefined> {
   if (fromStdin) {
-    const value = (process.stdin.isTTY ? await hiddenPrompt('Client secret: ') : await readStdin()).trim();
+    const read = process.stdin.isTTY ? await hiddenPrompt('Client secret: ') : await readStdin(process.stdin, SECRET_MAX_CHARS * 4 + 2);
+    if (read === undefined || read.length > SECRET_MAX_CHARS) throw new SophonError('INPUT_TOO_LARGE', 'the client secret is longer than 8 KiB — is this the right file? nothing was stored');
+    const value = read.trim();
     if (!value) throw new SophonError('EMPTY_SECRET', 'no client secret on stdin — pipe it, e.g. `printf %s "$SECRET" | sophon connect configure … --client-secret-stdin`');
     return value;
   }

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { createInterface } from 'node:readline';
 import { SophonError } from '../../core/index.ts';
 import type { AuthMethodView, ConnectionView, MailServerView, MailTlsMode, ServiceSummary, TestResultView } from '../../api/contract.ts';
 import { unwrap, type Out } from '../output.ts';
-import { readSecret } from '../prompt.ts';
+import { linePrompt, readSecret } from '../prompt.ts';
 import type { CliContext } from '../context.ts';
 
 export interface MailFlags {
@@ -39,18 +38,9 @@ export function mailOptions(command: Command): Command {
 }
 
 /** A visible question on the terminal; an empty answer takes the default. */
-function ask(question: string, fallback?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    rl.question(`${question}${fallback !== undefined ? ` [${fallback}]` : ''}: `, (answer) => {
-      rl.close();
-      resolve(answer.trim() || fallback || '');
-    });
-    rl.on('SIGINT', () => {
-      rl.close();
-      reject(new SophonError('OAUTH_CANCELLED', 'cancelled — nothing was stored'));
-    });
-  });
+async function ask(question: string, fallback?: string): Promise<string> {
+  const answer = await linePrompt(`${question}${fallback !== undefined ? ` [${fallback}]` : ''}: `);
+  return answer.trim() || fallback || '';
 }
 
 /** A value from its flag, else asked at the terminal, else the error that names the flag. */

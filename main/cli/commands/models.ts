@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SophonError, TERMS_NOTICE } from '../../core/index.ts';
 import type { AuthOrderView, CliStatusView, ModelsStatusView, ProfileResultView, ProfileView, SignInStarted } from '../../api/contract.ts';
 import { formatExpiry, output, table, unwrap, type Out } from '../output.ts';
-import { hiddenPrompt, readSecret } from '../prompt.ts';
+import { SECRET_MAX_CHARS, hiddenPrompt, readSecret } from '../prompt.ts';
 import type { CliContext } from '../context.ts';
 import { followSignIn } from './connect-add.ts';
 
@@ -169,7 +169,7 @@ function registerAuth(models: Command, cli: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (opts: { provider: string; profile?: string; expiresIn?: string; json?: boolean }) => {
       const out = output(Boolean(opts.json));
-      const token = await readSecret(`${opts.provider} token`);
+      const token = await readSecret(`${opts.provider} token`, 2 * SECRET_MAX_CHARS);
       await storeToken(cli, out, { provider: opts.provider, token, ...(opts.profile ? { profile: opts.profile } : {}), ...(opts.expiresIn ? { expiresIn: opts.expiresIn } : {}) });
     });
 

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SophonError } from '../errors.ts';
 import type { RedirectListener, RedirectReceiver } from '../ports.ts';
@@ -29,6 +29,8 @@ async function listenOn(server: Server, host: string, port: number): Promise<num
 export const loopbackReceiver: RedirectReceiver = {
   async listen(options, onRedirect): Promise<RedirectListener> {
     let origin = `http://${options.host}`;
+    // node:http loads when a sign-in listens, not with every command.
+    const { createServer } = await import('node:http');
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', origin);
       if (req.method !== 'GET' || url.pathname !== options.path) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { RedirectKind, ServiceDefinition } from '../catalog/schema.ts';
-import type { ConnectionService, RequestContext } from '../connections/connection-service.ts';
+import { labelNeeded, type ConnectionService, type RequestContext } from '../connections/connection-service.ts';
 import type { Connection, StoredSecret } from '../connections/model.ts';
 import { SophonError, firstLine, toSophonError } from '../errors.ts';
 import type { Clock, HttpFetch, RedirectListener, RedirectReceiver, TimerHandle } from '../ports.ts';
@@ -439,9 +439,7 @@ export class SignInManager {
 
   private async checkLabelFree(service: ServiceDefinition, label: string | undefined): Promise<void> {
     const existing = (await this.options.connections.list()).filter((c) => c.service === service.id);
-    if (label === undefined && existing.length > 0) {
-      throw new SophonError('DUPLICATE_LABEL', `${service.id} already has a connection labelled "${existing[0]?.label}" — give this one a label with --label NAME, or reconnect it with \`sophon connect reauth ${existing[0]?.id}\``);
-    }
+    if (label === undefined && existing.length > 0) throw new SophonError('DUPLICATE_LABEL', labelNeeded(service.id, existing));
     if (label !== undefined && existing.some((c) => c.label.toLowerCase() === label.toLowerCase())) {
       throw new SophonError('DUPLICATE_LABEL', `${service.id} already has a connection labelled "${label}" — choose another --label, or reconnect it with \`sophon connect reauth\``);
     }

@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Agent } from 'undici';
 import { z } from 'zod';
 import { describeIssues } from '../catalog/schema.ts';
 import { DEFAULT_LIMITS, guardConnections, serverOptions, type ConnectionLimits } from '../net-limits.ts';
@@ -58,6 +57,8 @@ export async function startBroker(core: SophonCore, options: StartBrokerOptions 
   const settings = broker.settings;
   const ca = await loadCaFiles(settings.CaFiles, core.paths.configDir, 'Sophon.Broker.CaFiles');
   const runtimeKey = await ensureRuntimeKey(core.paths.runDir);
+  // The HTTP stack (node:http, undici) loads only when a proxy starts: a one-shot CLI command never needs it.
+  const [{ Agent }, { createServer }] = await Promise.all([import('undici'), import('node:http')]);
   const agent = new Agent({
     connections: settings.UpstreamConnections,
     keepAliveTimeout: 30_000,

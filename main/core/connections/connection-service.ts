@@ -144,10 +144,7 @@ export class ConnectionService {
     const siblings = service.provider ? all.filter((c) => c.service !== service.id && this.catalog.get(c.service)?.provider === service.provider) : [];
     const defaultFree = existing.length === 0 && !siblings.some((c) => c.label.toLowerCase() === 'default');
     const chosen = label ?? (defaultFree ? 'default' : undefined);
-    if (chosen === undefined) {
-      const taken = existing[0] ?? siblings[0];
-      throw new SophonError('DUPLICATE_LABEL', `${taken?.service ?? service.id} already has a connection labelled "${taken?.label}" — give this one a label with --label NAME`);
-    }
+    if (chosen === undefined) throw new SophonError('DUPLICATE_LABEL', labelNeeded(service.id, existing.length > 0 ? existing : siblings));
     const parsedLabel = Label.safeParse(chosen);
     if (!parsedLabel.success) {
       throw new SophonError('INVALID_INPUT', `label "${chosen}" is not allowed (${parsedLabel.error.issues[0]?.message}) — use up to 64 characters without colons`);
@@ -345,4 +342,11 @@ function normaliseSecret(input: SecretInput): SecretInput {
       if (input.username.trim() === '') throw new SophonError('INVALID_INPUT', 'the username is empty — pass --username NAME');
       return { type: 'basic', username: input.username.trim(), password: clean(input.password, 'password') };
   }
+}
+
+/** No --label, and the default is taken: name every existing label, not one picked at random. */
+export function labelNeeded(serviceId: string, existing: readonly Pick<Connection, 'service' | 'label'>[]): string {
+  const labels = existing.map((c) => (c.service === serviceId ? c.label : `${c.service}:${c.label}`)).sort();
+  const has = labels.length === 1 ? `a connection (${labels[0]})` : `${labels.length} connections (${labels.join(', ')})`;
+  return `${serviceId} already has ${has} — name this one with --label NAME, or reconnect an existing one with \`sophon connect reauth\``;
 }

@@ -1,8 +1,6 @@
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
-import { ImapFlow } from 'imapflow';
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { MailServer } from '../catalog/schema.ts';
 import type { MailSide } from './endpoints.ts';
 
@@ -45,6 +43,7 @@ function handshake(server: MailServer): Promise<PeerCertificate | undefined> {
 async function imapStarttls(server: MailServer): Promise<PeerCertificate | undefined> {
   let captured: (cert: PeerCertificate | undefined) => void = () => undefined;
   const seen = new Promise<PeerCertificate | undefined>((resolve) => (captured = resolve));
+  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow({
     host: server.host,
     port: server.port,
@@ -75,7 +74,8 @@ async function imapStarttls(server: MailServer): Promise<PeerCertificate | undef
   }
 }
 
-function smtpStarttls(server: MailServer, timeoutMs: number): Promise<PeerCertificate | undefined> {
+async function smtpStarttls(server: MailServer, timeoutMs: number): Promise<PeerCertificate | undefined> {
+  const { default: SMTPConnection } = await import('nodemailer/lib/smtp-connection');
   return new Promise((resolve) => {
     const connection = new SMTPConnection({ host: server.host, port: server.port, secure: false, requireTLS: true, tls: { rejectUnauthorized: false }, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs });
     connection.on('error', () => resolve(undefined));

@@ -1,5 +1,5 @@
-import { ImapFlow } from 'imapflow';
-import nodemailer from 'nodemailer';
+// The mail libraries load when a mailbox is used, not when a command starts (see build-cli.js).
+import type { ImapFlow } from 'imapflow';
 import type { MailServer } from '../catalog/schema.ts';
 import { SophonError } from '../errors.ts';
 import { classifyMailError, failureError, type MailFailure } from './mail-errors.ts';
@@ -40,6 +40,7 @@ function tlsOptions(options: MailTransportOptions) {
  * doSTARTTLS: true fails rather than falling back); plain text was already limited to loopback.
  */
 export async function withImap<T>(server: MailServer, login: MailLogin, options: MailTransportOptions, work: (client: ImapFlow) => Promise<T>): Promise<T> {
+  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow({
     host: server.host,
     port: server.port,
@@ -72,7 +73,8 @@ export async function withImap<T>(server: MailServer, login: MailLogin, options:
 }
 
 /** An SMTP transport for one send or verify; `close()` it afterwards. */
-export function smtpTransport(server: MailServer, login: MailLogin, options: MailTransportOptions) {
+export async function smtpTransport(server: MailServer, login: MailLogin, options: MailTransportOptions) {
+  const { default: nodemailer } = await import('nodemailer');
   return nodemailer.createTransport({
     host: server.host,
     port: server.port,
@@ -90,8 +92,8 @@ export function smtpTransport(server: MailServer, login: MailLogin, options: Mai
 }
 
 /** Runs `work` on an SMTP transport and sorts whatever goes wrong. */
-export async function withSmtp<T>(server: MailServer, login: MailLogin, options: MailTransportOptions, work: (transport: ReturnType<typeof smtpTransport>) => Promise<T>): Promise<T> {
-  const transport = smtpTransport(server, login, options);
+export async function withSmtp<T>(server: MailServer, login: MailLogin, options: MailTransportOptions, work: (transport: Awaited<ReturnType<typeof smtpTransport>>) => Promise<T>): Promise<T> {
+  const transport = await smtpTransport(server, login, options);
   try {
     return await work(transport);
   } catch (error) {

@@ -1,4 +1,3 @@
-import addressparser from 'nodemailer/lib/addressparser';
 import type { AuditEvent } from '../audit/audit-log.ts';
 import type { Broker } from '../broker/broker.ts';
 import type { RequestContext } from '../connections/connection-service.ts';
@@ -61,7 +60,8 @@ function day(value: string | undefined, name: string): Date | undefined {
 }
 
 /** Recipients as plain addresses; each entry may be "Name <a@b>" or a comma-separated list. */
-function recipients(list: readonly string[], name: string): string[] {
+async function recipients(list: readonly string[], name: string): Promise<string[]> {
+  const { default: addressparser } = await import('nodemailer/lib/addressparser');
   const out: string[] = [];
   for (const entry of list) {
     if (/[\r\n]/.test(entry)) throw new SophonError('INVALID_INPUT', `${name} holds a line break — give one address per entry`);
@@ -133,8 +133,8 @@ export class MailTools {
 
   async send(input: SendInput): Promise<SendResult> {
     return this.run('send', input, {}, async (access, ctx, detail) => {
-      const to = recipients(input.to, 'to');
-      const cc = recipients(input.cc ?? [], 'cc');
+      const to = await recipients(input.to, 'to');
+      const cc = await recipients(input.cc ?? [], 'cc');
       detail['recipients'] = to.length + cc.length;
       if (to.length === 0) throw new SophonError('INVALID_INPUT', 'a message needs at least one "to" address');
       if (to.length + cc.length > MAX_RECIPIENTS) throw new SophonError('INVALID_INPUT', `${to.length + cc.length} recipients is more than ${MAX_RECIPIENTS} — send fewer at a time`);

@@ -64,7 +64,7 @@ export interface ParsedVaultFile {
 }
 
 export const tamperedMessage = (what: string) =>
-  `vault.enc ${what} — it was not changed; restore config/vault.enc.bak or run \`sophon doctor\``;
+  `vault.enc ${what} — it was not changed; run \`sophon vault restore\` to go back to config/vault.enc.bak (it says what would be lost, and asks first)`;
 
 export function parseVaultFile(bytes: Buffer): ParsedVaultFile {
   if (bytes.length < MAGIC.length || bytes.subarray(0, MAGIC.length).toString('latin1') !== MAGIC) {
@@ -121,6 +121,26 @@ export function decryptSegments(file: ParsedVaultFile, keys: VaultKeys): Buffer[
       throw new SophonError('VAULT_TAMPERED', tamperedMessage('failed its integrity check'), { cause: error });
     }
   });
+}
+
+/**
+ * For recovery (`sophon vault restore`): whether the index MAC holds, and each segment
+ * that still decrypts on its own (undefined for one that does not). A vault is only ever
+ * opened through `decryptSegments`, which accepts nothing less than all of it.
+ */
+export function salvageSegments(file: ParsedVaultFile, keys: VaultKeys): { readonly macOk: boolean; readonly plaintexts: readonly (Buffer | undefined)[] } {
+  const macOk = timingSafeEqual(indexMac(keys, file.headerBytes, file.index), file.mac);
+  const plaintexts = file.segments.map((segment, number) => {
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', keys.enc, segment.iv);
+      decipher.setAAD(segmentAad(file.headerBytes, number));
+      decipher.setAuthTag(segment.tag);
+      return Buffer.concat([decipher.update(segment.body), decipher.final()]);
+    } catch {
+      return undefined;
+    }
+  });
+  return { macOk, plaintexts };
 }
 
 export function encryptSegment(keys: VaultKeys, headerBytes: Buffer, number: number, plaintext: string): Segment {

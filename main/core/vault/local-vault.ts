@@ -91,7 +91,7 @@ export class LocalFileVault implements ICredentialVault {
       const bucket = new Map<string, string>();
       decodeLines(plain, bucket);
       for (const key of bucket.keys()) {
-        if (segmentOf(key, parsed.header.segments) !== number) throw new SophonError('VAULT_TAMPERED', 'vault.enc holds a record in the wrong segment — it was not changed; restore config/vault.enc.bak');
+        if (segmentOf(key, parsed.header.segments) !== number) throw new SophonError('VAULT_TAMPERED', 'vault.enc holds a record in the wrong segment — it was not changed; run `sophon vault restore` to go back to config/vault.enc.bak');
       }
       return bucket;
     });

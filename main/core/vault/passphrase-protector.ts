@@ -1,61 +1,26 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
-import { z } from 'zod';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { SophonError } from '../errors.ts';
 import type { KeyProtector, SealedKey } from '../ports.ts';
+import { PASSPHRASE_MIN_LENGTH } from './passphrase-rules.ts';
+import { DEFAULT_SCRYPT, MAX_MEMORY_UNITS, MAX_WORK_UNITS, derivedFor, scrypt, scryptProblem, type DerivedKey, type SealedScrypt } from './scrypt-kdf.ts';
 
-/** scrypt cost used for new vaults: N=2^17, r=8, p=1 (OWASP's minimum for scrypt). */
-export const DEFAULT_SCRYPT = { N: 2 ** 17, r: 8, p: 1 } as const;
-
-/**
- * The most work a vault header may ask for: 4× the default in memory (128·N·r = 512 MiB)
- * and in time (N·r·p). The header is read before anything can be checked, so an edited
- * one must not make every open cost minutes and gigabytes.
- */
-const MAX_MEMORY_UNITS = 4 * DEFAULT_SCRYPT.N * DEFAULT_SCRYPT.r;
-const MAX_WORK_UNITS = 4 * DEFAULT_SCRYPT.N * DEFAULT_SCRYPT.r * DEFAULT_SCRYPT.p;
-
-const base64Of = (bytes: number) => z.string().refine((value) => /^[A-Za-z0-9+/]*={0,2}$/.test(value) && Buffer.from(value, 'base64').length === bytes, `${bytes} bytes of base64`);
-
-/** What seal() writes: anything else in a header was not written by Sophon. */
-const ScryptSealed = z.object({
-  kind: z.literal('passphrase'),
-  kdf: z.literal('scrypt'),
-  N: z
-    .number()
-    .int()
-    .min(2 ** 10)
-    .refine((n) => (n & (n - 1)) === 0, 'a power of two'),
-  r: z.number().int().min(1).max(32),
-  p: z.number().int().min(1).max(16),
-  salt: base64Of(16),
-  iv: base64Of(12),
-  wrapped: base64Of(48),
-});
-
-/** Why these sealing parameters are refused before deriving anything; undefined when they are sane. */
-export function scryptProblem(sealed: SealedKey): string | undefined {
-  const parsed = ScryptSealed.safeParse(sealed);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return `${issue?.path.join('.') || 'parameters'}: ${issue?.message ?? 'invalid'}`;
-  }
-  const { N, r, p } = parsed.data;
-  if (N * r > MAX_MEMORY_UNITS || N * r * p > MAX_WORK_UNITS) {
-    return `scrypt N=2^${Math.log2(N)}, r=${r}, p=${p} asks for more than Sophon ever writes (at most 4× N=2^17, r=8, p=1)`;
-  }
-  return undefined;
-}
-
-function scrypt(passphrase: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
-  const options: ScryptOptions = { ...params, maxmem: 256 * params.N * params.r + 1024 * 1024 };
-  return new Promise((resolve, reject) => {
-    scryptCb(passphrase.normalize('NFC'), salt, 32, options, (error, key) => (error ? reject(error) : resolve(key)));
-  });
-}
+export { DEFAULT_SCRYPT, scryptProblem };
 
 export interface PassphraseSource {
-  /** Asked once per process; `confirm` is true when a new vault is being created. */
-  (request: { confirm: boolean }): Promise<string>;
+  /**
+   * Asked once per process; `confirm` is true when a new vault is being created. `attempt`
+   * counts the asks for an existing vault: above 1, the previous passphrase did not open it.
+   */
+  (request: { confirm: boolean; attempt?: number }): Promise<string>;
+}
+
+export interface PassphraseOptions {
+  /** How many passphrases may be tried before giving up: 3 at a prompt, 1 from a variable. */
+  readonly tries?: number;
+  /** Where the passphrase comes from, for the message when it is wrong. */
+  readonly origin?: 'variable' | 'prompt';
+  /** A key derived ahead (while the core loaded), used when it was derived for the same passphrase and header. */
+  readonly derived?: DerivedKey;
 }
 
 /** Seals the data key with a key derived from a passphrase (scrypt + AES-256-GCM key wrap). */
@@ -66,6 +31,7 @@ export class PassphraseProtector implements KeyProtector {
   constructor(
     private readonly source: PassphraseSource,
     private readonly params: { N: number; r: number; p: number } = DEFAULT_SCRYPT,
+    private readonly options: PassphraseOptions = {},
   ) {}
 
   describe(): string {
@@ -102,23 +68,33 @@ export class PassphraseProtector implements KeyProtector {
     if (problem !== undefined) {
       throw new SophonError('VAULT_TAMPERED', `vault.enc's header was edited (${problem}) — nothing was derived or changed; bring the vault back with \`sophon vault restore\``);
     }
-    const { N, r, p, salt, iv, wrapped } = ScryptSealed.parse(sealed);
-    const passphrase = await this.source({ confirm: false });
-    const kek = await scrypt(passphrase, Buffer.from(salt, 'base64'), { N, r, p });
-    const box = Buffer.from(wrapped, 'base64');
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(iv, 'base64'));
-      decipher.setAAD(Buffer.from(context.vaultId));
-      decipher.setAuthTag(box.subarray(box.length - 16));
-      return Buffer.concat([decipher.update(box.subarray(0, box.length - 16)), decipher.final()]);
-    } catch (error) {
-      throw new SophonError('VAULT_WRONG_PASSPHRASE', 'the passphrase does not open vault.enc — nothing was changed; check SOPHON_VAULT_PASSPHRASE or type it again', { cause: error });
+    const params = sealed as unknown as SealedScrypt;
+    const tries = Math.max(1, this.options.tries ?? 1);
+    const box = Buffer.from(params.wrapped, 'base64');
+    for (let attempt = 1; ; attempt++) {
+      const passphrase = await this.source({ confirm: false, attempt });
+      const kek = await (derivedFor(this.options.derived, passphrase, params) ?? scrypt(passphrase, Buffer.from(params.salt, 'base64'), params));
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(params.iv, 'base64'));
+        decipher.setAAD(Buffer.from(context.vaultId));
+        decipher.setAuthTag(box.subarray(box.length - 16));
+        return Buffer.concat([decipher.update(box.subarray(0, box.length - 16)), decipher.final()]);
+      } catch (error) {
+        if (attempt < tries) continue;
+        throw new SophonError('VAULT_WRONG_PASSPHRASE', wrongPassphraseMessage(this.options.origin, tries), { cause: error });
+      }
     }
   }
 }
 
+function wrongPassphraseMessage(origin: PassphraseOptions['origin'], tries: number): string {
+  if (origin === 'variable') return 'the passphrase in SOPHON_VAULT_PASSPHRASE does not open vault.enc — nothing was changed; correct the variable, or unset it to be asked at the terminal';
+  if (origin === 'prompt') return `the passphrase did not open vault.enc${tries > 1 ? ` (${tries} tries)` : ''} — nothing was changed; run the command again and type the passphrase this vault was created with`;
+  return 'the passphrase does not open vault.enc — nothing was changed; check SOPHON_VAULT_PASSPHRASE or type it again';
+}
+
 function checkPassphrase(passphrase: string): void {
-  if (passphrase.length < 8) {
-    throw new SophonError('INVALID_INPUT', 'the vault passphrase is shorter than 8 characters — choose a longer one (SOPHON_VAULT_PASSPHRASE or the prompt)');
+  if (passphrase.length < PASSPHRASE_MIN_LENGTH) {
+    throw new SophonError('INVALID_INPUT', `the vault passphrase is shorter than ${PASSPHRASE_MIN_LENGTH} characters — choose a longer one (SOPHON_VAULT_PASSPHRASE or the prompt)`);
   }
 }

@@ -2,6 +2,8 @@ import { SophonError } from '../errors.ts';
 import type { KeyProtector, SealedKey } from '../ports.ts';
 import { KeyringProtector } from './keyring-protector.ts';
 import { PassphraseProtector, type PassphraseSource } from './passphrase-protector.ts';
+import { PASSPHRASE_TRIES } from './passphrase-rules.ts';
+import type { DerivedKey } from './scrypt-kdf.ts';
 import type { ProtectorResolver } from './types.ts';
 
 export interface HeadlessProtectorOptions {
@@ -10,6 +12,8 @@ export interface HeadlessProtectorOptions {
   readonly prompt?: PassphraseSource;
   readonly probeKeyring?: () => Promise<{ ok: true } | { ok: false; reason: string }>;
   readonly scrypt?: { N: number; r: number; p: number };
+  /** The passphrase already asked for (or read) and its key being derived ahead: the first attempt uses them. */
+  readonly ahead?: DerivedKey;
 }
 
 /**
@@ -19,17 +23,24 @@ export interface HeadlessProtectorOptions {
  */
 export function headlessProtectors(options: HeadlessProtectorOptions): ProtectorResolver {
   const fromEnv = options.env['SOPHON_VAULT_PASSPHRASE'];
+  const useEnv = fromEnv !== undefined && fromEnv !== '';
   let cached: string | undefined;
   const source: PassphraseSource = async (request) => {
-    if (cached !== undefined) return cached;
-    if (fromEnv !== undefined && fromEnv !== '') cached = fromEnv;
+    // A later attempt means the cached passphrase was wrong: ask again (only a prompt gets more than one).
+    if (cached !== undefined && (request.attempt ?? 1) === 1) return cached;
+    if (options.ahead && (request.attempt ?? 1) === 1 && !request.confirm) return (cached = options.ahead.passphrase);
+    if (useEnv) cached = fromEnv;
     else if (options.prompt) cached = await options.prompt(request);
     else {
-      throw new SophonError('PASSPHRASE_REQUIRED', 'vault.enc is sealed with a passphrase and there is no terminal to ask — set SOPHON_VAULT_PASSPHRASE or run the command in a terminal');
+      throw new SophonError('PASSPHRASE_REQUIRED', 'vault.enc is sealed with a passphrase and there is no terminal to ask on — set SOPHON_VAULT_PASSPHRASE, or run the command from a terminal');
     }
     return cached;
   };
-  const passphrase = () => new PassphraseProtector(source, options.scrypt);
+  const passphrase = () =>
+    new PassphraseProtector(source, options.scrypt, {
+      ...(useEnv ? { tries: 1, origin: 'variable' as const } : { tries: PASSPHRASE_TRIES, origin: 'prompt' as const }),
+      ...(options.ahead ? { derived: options.ahead } : {}),
+    });
   return {
     async forExisting(sealed: SealedKey): Promise<KeyProtector> {
       switch (sealed.kind) {
@@ -44,7 +55,7 @@ export function headlessProtectors(options: HeadlessProtectorOptions): Protector
       }
     },
     async forNewVault(): Promise<KeyProtector> {
-      if (fromEnv !== undefined && fromEnv !== '') return passphrase();
+      if (useEnv) return passphrase();
       const probe = await (options.probeKeyring ?? (() => KeyringProtector.probe()))();
       if (probe.ok) return new KeyringProtector();
       if (options.prompt) return passphrase();
