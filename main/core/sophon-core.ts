@@ -31,6 +31,8 @@ export interface CoreOptions {
   readonly receiver?: RedirectReceiver;
   /** Whether this host receives sophon:// deep links (the desktop app). */
   readonly deepLinks?: boolean;
+  /** Set by `sophon vault restore` only: the vault was just put back from its backup (recorded as such in the audit trail, with these details). */
+  readonly restoredFromBackup?: Readonly<Record<string, number | string>>;
   /** Background refresh ahead of expiry; `false` for one-shot CLI use. */
   readonly scheduler?: Pick<SchedulerOptions, 'marginMs' | 'jitterMs' | 'maxInFlight' | 'retryMs'> | false;
   /** Token manager tuning (tests). */
@@ -124,6 +126,7 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
       key: Buffer.from(auditKey, 'base64'),
       clock: ports.clock,
       anchor: { recorded: recorded.success ? recorded.data : undefined, record: (position) => vault.put(AUDIT_ANCHOR, position) },
+      ...(options.restoredFromBackup ? { restored: options.restoredFromBackup } : {}),
     });
     const connections = new ConnectionService(vault, catalog, audit, ports.clock, ports.fetch);
     const servers = new OAuthServers(vault, ports.fetch, ports.clock);

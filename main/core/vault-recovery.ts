@@ -136,7 +136,7 @@ async function readCopy(file: string, protectors: ProtectorResolver, keyCache: M
     summary: {
       ...base,
       state: intact ? 'intact' : 'damaged',
-      ...(intact ? {} : { problem: unreadable > 0 ? `${unreadable} of ${parsed.header.segments} segments do not decrypt` : 'its index does not match its contents (a segment was replaced or rolled back)' }),
+      ...(intact ? {} : { problem: unreadable > 0 ? `${unreadable} of ${parsed.header.segments} segments ${unreadable === 1 ? 'does' : 'do'} not decrypt` : 'its index does not match its contents (a segment was replaced or rolled back)' }),
       segments: parsed.header.segments,
       unreadableSegments: unreadable,
       connections: [...names.values()].sort(),
@@ -243,9 +243,10 @@ export async function prepareVaultRestore(options: { readonly home: string; read
         await atomicWrite(paths.vaultFile, backup.bytes as Buffer, { mode: 0o600 });
         await release();
         // Open it as an owner would: proves the restored vault opens, and records the restore.
-        const core = await openCore({ home: options.home, ownerName: 'sophon vault restore', protectors: options.protectors, scheduler: false });
+        // The trail then records the restore itself (not as a finding of a rolled-back vault).
+        const restoredFromBackup = { lost: plan.lost.length, returned: plan.returns.length };
+        const core = await openCore({ home: options.home, ownerName: 'sophon vault restore', protectors: options.protectors, scheduler: false, restoredFromBackup });
         try {
-          core.audit.append({ actor: 'cli', action: 'vault.restore', outcome: 'ok', detail: { lost: plan.lost.length, returned: plan.returns.length } });
           return { ...(keptAs ? { keptAs } : {}), connections: core.vault.list(connectionKey('')).length };
         } finally {
           await core.dispose();

@@ -34,7 +34,7 @@ function printPlan(out: Out, plan: RestorePlan): void {
     for (const item of plan.returns) out.line(`  - ${item}`);
   }
   if (plan.current.state !== 'missing') out.line('vault.enc is not deleted: it is kept beside it as vault.enc.replaced-<time>.');
-  out.line('The audit trail will record that the vault went back to an earlier copy (`sophon audit verify` lists it from then on).');
+  out.line('The audit trail records the restore (`sophon audit` shows it as vault.restore).');
 }
 
 export function registerVaultRestore(vault: Command, cli: CliContext): void {

@@ -68,6 +68,12 @@ export interface AuditLogOptions {
   readonly anchor?: AuditAnchor;
   /** Rotate the active file into a sealed segment past this size (default 64 MiB). */
   readonly segmentBytes?: number;
+  /**
+   * The vault was just put back from its backup by `sophon vault restore` (under the owner
+   * lock, with the key): its older anchor is then that restore, recorded as a `vault.restore`
+   * line with these details, not a finding that reads as tampering for ever after.
+   */
+  readonly restored?: Readonly<Record<string, number | string>>;
 }
 
 const SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -137,8 +143,14 @@ export class AuditLog {
     const resumed = await resumePosition(files, createSecretKey(options.key), recorded);
     const headN = signed?.n ?? 0;
     const log = new AuditLog(options, { fd, size, position: resumed.position, anchorN: Math.max(headN, anchor?.n ?? 0) });
-    for (const reason of openFindings({ head, empty, anchor, recorded, resumed, anchored: options.anchor !== undefined })) {
-      log.append({ actor: 'host', action: FINDING, outcome: 'error', reason });
+    const findings = openFindings({ head, empty, anchor, recorded, resumed, anchored: options.anchor !== undefined });
+    for (const finding of findings) {
+      if (finding.kind === 'older-vault' && options.restored) continue;
+      log.append({ actor: 'host', action: FINDING, outcome: 'error', reason: finding.reason });
+    }
+    if (options.restored) {
+      const older = findings.find((finding) => finding.kind === 'older-vault');
+      log.append({ actor: 'cli', action: 'vault.restore', outcome: 'ok', detail: { ...options.restored, ...(older ? { anchorWas: anchor?.n ?? 0, trailSaw: headN } : {}) } });
     }
     return log;
   }
@@ -364,22 +376,28 @@ export class AuditLog {
 }
 
 /** Appended as lines of their own when the trail is opened, so that they stay found: verify reports every one. */
-function openFindings(at: { head: HeadState; empty: boolean; anchor: AnchorPosition | undefined; recorded: Position | undefined; resumed: Resumed; anchored: boolean }): string[] {
+interface Finding {
+  readonly kind: 'older-vault' | 'other';
+  readonly reason: string;
+}
+
+const other = (reason: string): Finding => ({ kind: 'other', reason });
+
+function openFindings(at: { head: HeadState; empty: boolean; anchor: AnchorPosition | undefined; recorded: Position | undefined; resumed: Resumed; anchored: boolean }): Finding[] {
   const { head, anchor, recorded, resumed } = at;
-  const found: string[] = [];
-  if (head.state === 'missing' && !at.empty) found.push('audit.head was missing when the trail was opened (deleted?)');
-  if (head.state === 'invalid') found.push('audit.head was edited or damaged when the trail was opened (its signature did not match)');
-  if (head.state === 'ok' && anchor && head.head.seq < anchor.seq) found.push(`audit.head (seq ${head.head.seq}) was behind the vault's record of the trail (seq ${anchor.seq}): it was rolled back`);
+  const found: Finding[] = [];
+  if (head.state === 'missing' && !at.empty) found.push(other('audit.head was missing when the trail was opened (deleted?)'));
+  if (head.state === 'invalid') found.push(other('audit.head was edited or damaged when the trail was opened (its signature did not match)'));
+  if (head.state === 'ok' && anchor && head.head.seq < anchor.seq) found.push(other(`audit.head (seq ${head.head.seq}) was behind the vault's record of the trail (seq ${anchor.seq}): it was rolled back`));
   if (recorded && !resumed.confirmed) {
-    found.push(
-      resumed.end < recorded.seq
+    found.push(other(resumed.end < recorded.seq
         ? `the trail ended at seq ${resumed.end} but seq ${recorded.seq} was recorded: ${recorded.seq - resumed.end} line(s) were cut from the end`
         : `seq ${recorded.seq}, recorded as where the trail ended, was missing or replaced`,
-    );
+    ));
   }
   const headN = head.state === 'ok' ? (head.head.n ?? 0) : 0;
   if (at.anchored && headN > (anchor?.n ?? 0)) {
-    found.push(`vault.enc is older than the audit trail knows (its anchor ${anchor?.n ?? 'none'}, the trail saw ${headN}): it was rolled back to an earlier copy or restored from its backup`);
+    found.push({ kind: 'older-vault', reason: `vault.enc is older than the audit trail knows (its anchor ${anchor?.n ?? 'none'}, the trail saw ${headN}): it was rolled back to an earlier copy or restored from its backup` });
   }
   return found;
 }
