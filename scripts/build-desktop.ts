@@ -11,8 +11,13 @@ export interface DesktopBuild {
   readonly renderer: string;
 }
 
-/** Native modules and Electron itself stay outside the bundle; electron-builder ships them. */
-const EXTERNAL = ['electron', '@napi-rs/keyring', 'bufferutil', 'utf-8-validate'];
+/**
+ * Native modules and Electron itself stay outside the bundle; electron-builder ships them.
+ * So do the team vault backends' SDKs: they load only when appsettings.json names their
+ * backend, and bundled they would add megabytes (and optional native add-ons) to every start.
+ */
+export const BACKEND_SDKS = ['@aws-sdk/client-secrets-manager', '@aws-sdk/client-sts', '@azure/identity', '@azure/keyvault-secrets'];
+const EXTERNAL = ['electron', '@napi-rs/keyring', 'bufferutil', 'utf-8-validate', ...BACKEND_SDKS];
 
 /**
  * Libraries that write `require('fs')` (the mail libraries and their logger) get `node:fs`: the

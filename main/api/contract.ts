@@ -115,6 +115,8 @@ export const ConnectionView = z.object({
   account: z.string().optional(),
   /** A mailbox's own servers, when it has them (else the service's). */
   mail: z.object({ imap: MailServerView.optional(), smtp: MailServerView.optional() }).optional(),
+  /** `connect status`: which vault backend holds it, and the age of the cached copy while that backend is failing. */
+  vault: z.object({ backend: z.string(), cachedForSeconds: z.number().optional(), reason: z.string().optional() }).optional(),
 });
 export type ConnectionView = z.infer<typeof ConnectionView>;
 
@@ -154,6 +156,7 @@ export const VaultHealthView = z.object({
   permissionProblems: z.array(z.object({ path: z.string(), mode: z.string(), expected: z.string() })),
   connectorProblems: z.array(z.object({ file: z.string(), message: z.string() })),
   home: z.string(),
+  remote: z.object({ cachedRecords: z.number(), oldestCachedMs: z.number().optional(), lastError: z.object({ at: z.string(), message: z.string() }).optional() }).optional(),
 });
 export type VaultHealthView = z.infer<typeof VaultHealthView>;
 

@@ -28,7 +28,7 @@ export interface CommandEntry {
 
 /** Groups whose subcommands come from several files: their description in `sophon --help`. */
 export const GROUPS: Readonly<Record<string, string>> = {
-  vault: 'the vault file itself: restore it from its backup',
+  vault: 'the vault itself: restore vault.enc from its backup, or move every record to another backend',
 };
 
 /** Every command, in the order `sophon --help` lists them. */
@@ -39,6 +39,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'audit', summary: 'show the audit trail of credential access (newest first)', load: async () => (await import('./commands/audit.ts')).registerAudit },
   { name: 'doctor', summary: 'check the vault, its protector, the keyring, permissions and the owner', load: async () => (await import('./commands/doctor.ts')).registerDoctor },
   { name: 'vault', sub: 'restore', summary: 'put config/vault.enc.bak back in place of a damaged vault, saying what it holds and what is lost', load: async () => (await import('./commands/vault-restore.ts')).registerVaultRestore },
+  { name: 'vault', sub: 'migrate', summary: 'copy every record to another backend (Local, HashiCorpVault, AwsSecretsManager, AzureKeyVault), verify, then switch appsettings.json', load: async () => (await import('./commands/vault.ts')).registerVault },
   { name: 'skills', summary: 'skill manifests: which connections an agent skill may use through the broker', load: async () => (await import('./commands/skills.ts')).registerSkills },
   { name: 'broker', summary: 'broker tokens: short-lived, per-skill access to connections through the local proxy', load: async () => (await import('./commands/broker.ts')).registerBroker },
   { name: 'models', summary: 'model providers: subscriptions (Claude, ChatGPT/Codex, Copilot) and API keys, as auth profiles', load: async () => (await import('./commands/models.ts')).registerModels },

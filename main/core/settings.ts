@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { SophonError } from './errors.ts';
 import { describeIssues } from './catalog/schema.ts';
+import { CredentialsSettings } from './vault/backend-settings.ts';
 
 /** Per-service overrides: where the API lives, the user's own OAuth client, enterprise hosts. */
 export const ServiceOverride = z.looseObject({
@@ -31,7 +32,7 @@ export type ServiceOverride = z.infer<typeof ServiceOverride>;
 export const Settings = z.looseObject({
   Sophon: z
     .looseObject({
-      Credentials: z.looseObject({ Vault: z.enum(['Local']).default('Local') }).default({ Vault: 'Local' }),
+      Credentials: CredentialsSettings.default({ Vault: 'Local' }),
       Services: z.record(z.string(), ServiceOverride).default({}),
       Lifecycle: z
         .looseObject({

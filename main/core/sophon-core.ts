@@ -6,7 +6,8 @@ import { SophonError } from './errors.ts';
 import { checkPermissions, ensureDirs, sophonPaths, type PermissionProblem, type SophonPaths } from './paths.ts';
 import { systemClock, type BrowserOpener, type Clock, type HttpFetch, type Notifier } from './ports.ts';
 import { loadSettings, type Settings } from './settings.ts';
-import { LocalFileVault } from './vault/local-vault.ts';
+import { openVault } from './vault/open-vault.ts';
+import { isSharedVault, leasesOf } from './vault/vault-leases.ts';
 import { OwnerLock, type AcquireOptions } from './vault/owner-lock.ts';
 import type { ICredentialVault, ProtectorResolver } from './vault/types.ts';
 import { OAuthServers } from './auth/oauth-server.ts';
@@ -37,6 +38,8 @@ export interface CoreOptions {
   readonly scheduler?: Pick<SchedulerOptions, 'marginMs' | 'jitterMs' | 'maxInFlight' | 'retryMs'> | false;
   /** Token manager tuning (tests). */
   readonly tokens?: { readonly retries?: number; readonly retryBaseMs?: number; readonly minValidityMs?: number };
+  /** Environment for the vault backend's credentials (VAULT_TOKEN, AWS_*, AZURE_*); default: this process. */
+  readonly env?: NodeJS.ProcessEnv;
   /** Where the model-provider CLIs keep their sign-ins (HOME, CODEX_HOME, …) and how to run `security`/`gh`; default: this process. */
   readonly providerEnvironment?: ProviderEnvironment;
   /** Wait this long for an owner that `waitFor` accepts to let go, instead of refusing at once (one-shot CLI commands queue up). */
@@ -104,10 +107,22 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
   const paths = sophonPaths(options.home);
   await ensureDirs(paths);
   const lock = await OwnerLock.acquire(paths.lockFile, options.ownerName, options.lockWait);
+  let opened: ICredentialVault | undefined;
   try {
     const settings = await loadSettings(paths.settingsFile);
     const catalog = await Catalog.load({ connectorsDir: paths.connectorsDir, settings });
-    const vault = await LocalFileVault.open({ file: paths.vaultFile, backup: paths.vaultBackup, protectors: options.protectors, remains: [paths.auditDir] });
+    const vault = await openVault({
+      paths,
+      credentials: settings.Sophon.Credentials,
+      protectors: options.protectors,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      // A long-running owner looks for records other machines added about once a minute.
+      ...(options.scheduler !== false ? { syncMs: 60_000 } : {}),
+      // Refuse to start an empty local vault where an earlier one left its audit trail.
+      localRemains: [paths.auditDir],
+    });
+    opened = vault;
     let auditKey = await vault.get<string>(AUDIT_KEY);
     if (!auditKey) {
       auditKey = randomBytes(32).toString('base64');
@@ -126,11 +141,14 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
       key: Buffer.from(auditKey, 'base64'),
       clock: ports.clock,
       anchor: { recorded: recorded.success ? recorded.data : undefined, record: (position) => vault.put(AUDIT_ANCHOR, position) },
+      // A remote store is billed and versioned per write (Secrets Manager advises against more than one per 10 minutes): anchor once a minute while busy.
+      ...(isSharedVault(vault) ? { anchorEveryMs: 60_000 } : {}),
       ...(options.restoredFromBackup ? { restored: options.restoredFromBackup } : {}),
     });
     const connections = new ConnectionService(vault, catalog, audit, ports.clock, ports.fetch);
     const servers = new OAuthServers(vault, ports.fetch, ports.clock);
-    const tokens = new TokenManager({ connections, catalog, servers, clock: ports.clock, ...(options.tokens ?? {}) });
+    const leases = leasesOf(vault);
+    const tokens = new TokenManager({ connections, catalog, servers, clock: ports.clock, ...(leases ? { leases } : {}), ...(options.tokens ?? {}) });
     const oauthSource = async (connection: { id: string }, ctx: Parameters<Parameters<typeof connections.setCredentialSource>[1]>[1]) => ({ token: (await tokens.getAccessToken(connection.id, ctx)).accessToken });
     connections.setCredentialSource('oauth2', oauthSource);
     connections.setCredentialSource('device', oauthSource);
@@ -164,6 +182,7 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
     core.onDispose(() => providers.dispose());
     return core;
   } catch (error) {
+    await opened?.dispose().catch(() => undefined);
     await lock.release();
     throw error;
   }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildDesktop } from '../../scripts/build-desktop.ts';
+import { BACKEND_SDKS, buildDesktop } from '../../scripts/build-desktop.ts';
 import { tempHome } from '../helpers/temp-home.ts';
 
 const START = fileURLToPath(new URL('../../scripts/start-desktop.js', import.meta.url));
@@ -36,12 +36,13 @@ describe('npm start without an Electron binary', () => {
 });
 
 describe('desktop bundle', () => {
-  it('bundles main and preload; main needs only electron, the keyring (imported when a keyring vault is opened) and node:*, preload only electron', async () => {
+  it('bundles main and preload; main needs only electron, the keyring (imported when a keyring vault is opened), the vault backends\' SDKs and node:*, preload only electron', async () => {
     const out = await tempHome('sophon-desktop-build-');
     const built = await buildDesktop({ outDir: out.dir, renderer: false });
     const requires = (text: string) => [...new Set([...text.matchAll(/(?<![.\w$])(?:require|import)\("([^"]+)"\)/g)].map((m) => m[1]!))].sort();
     const main = await readFile(built.main, 'utf8');
-    expect(requires(main).filter((m) => !m.startsWith('node:'))).toEqual(['@napi-rs/keyring', 'electron']);
+    // The vault backends' SDKs load only when their backend is configured (lazily, from node_modules).
+    expect(requires(main).filter((m) => !m.startsWith('node:'))).toEqual([...BACKEND_SDKS, '@napi-rs/keyring', 'electron'].sort());
     const preload = await readFile(join(out.dir, 'preload.cjs'), 'utf8');
     expect(requires(preload)).toEqual(['electron']);
     expect(preload).toContain('exposeInMainWorld("sophon"');

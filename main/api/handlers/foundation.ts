@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { authMethod, type SophonCore, type AuthMethod, type ServiceDefinition } from '../../core/index.ts';
+import { authMethod, connectionKey, readOrigin, type SophonCore, type AuthMethod, type ServiceDefinition } from '../../core/index.ts';
 import type { Handlers } from '../dispatch.ts';
 import { connectionView, serviceSummary } from '../views.ts';
 import { writeUiSettings, readUiSettings } from '../ui-settings.ts';
@@ -27,7 +27,12 @@ export function foundationHandlers(core: SophonCore): Handlers {
       const { connection: updated, result } = await core.connections.test(connection.id, { actor: ctx.actor });
       return { connection: connectionView(updated), result };
     },
-    'connections.status': async (input) => connectionView(await core.connections.resolve(input.ref)),
+    'connections.status': async (input) => {
+      const connection = await core.connections.resolve(input.ref);
+      const origin = readOrigin(core.vault, connectionKey(connection.id));
+      const vault = { backend: origin.backend, ...(origin.cachedForMs !== undefined ? { cachedForSeconds: Math.round(origin.cachedForMs / 1000) } : {}), ...(origin.reason ? { reason: origin.reason } : {}) };
+      return { ...connectionView(connection), vault };
+    },
     'audit.list': async (input) => core.audit.read(input),
     'audit.verify': async () => {
       const result = await core.audit.verify();

@@ -59,6 +59,7 @@ export function registerConnect(program: Command, cli: CliContext): void {
           `  last used:    ${c.lastUsedAt ?? 'never'}`,
           `  last test:    ${c.lastTest ? `${c.lastTest.ok ? 'ok' : 'failed'} at ${c.lastTest.at} — ${c.lastTest.message}` : 'never'}`,
           ...(c.account ? [`  account:      ${c.account}`] : []),
+          ...(c.vault ? [`  vault:        ${c.vault.backend}${c.vault.cachedForSeconds !== undefined ? ` — served from the cache, ${c.vault.cachedForSeconds} s old (the store answered: ${c.vault.reason ?? 'an error'})` : ''}`] : []),
         ].join('\n'),
       );
     });

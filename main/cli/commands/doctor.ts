@@ -23,6 +23,7 @@ import {
 } from '../../core/index.ts';
 import type { VaultHealthView } from '../../api/contract.ts';
 import { connectSocket } from '../../api/wire.ts';
+import { vaultBackendChecks } from './doctor-backend.ts';
 import { hasTerminal, hiddenPrompt } from '../../api/terminal-prompt.ts';
 import { output } from '../output.ts';
 import type { CliContext } from '../context.ts';
@@ -187,6 +188,11 @@ export function registerDoctor(program: Command, cli: CliContext): void {
         checks.push({ name: 'settings', status: 'ok', detail: `${paths.settingsFile}${settings === DEFAULT_SETTINGS ? ' (none: the defaults)' : ''}` });
       } catch (error) {
         checks.push({ name: 'settings', status: 'FAIL', detail: (error as Error).message });
+      }
+      if (settings.Sophon.Credentials.Vault !== 'Local') {
+        // A remote backend: vault.enc is not where the records are; say what the backend says instead.
+        for (let i = checks.length - 1; i >= 0; i--) if (checks[i]?.name === 'vault') checks.splice(i, 1);
+        checks.push(...(await vaultBackendChecks(paths, settings, cli.env)));
       }
       const catalog = await Catalog.load({ connectorsDir: paths.connectorsDir, settings });
       const custom = catalog.list().filter((s) => catalog.isCustom(s.id)).length;

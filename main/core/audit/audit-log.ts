@@ -66,6 +66,8 @@ export interface AuditLogOptions {
   readonly clock: Pick<Clock, 'now'>;
   /** Where the trail's position is kept out of reach of the audit files (the vault). */
   readonly anchor?: AuditAnchor;
+  /** At most one anchor write this often while lines keep coming (default 1 s; flush and dispose write at once). A remote vault wants fewer. */
+  readonly anchorEveryMs?: number;
   /** Rotate the active file into a sealed segment past this size (default 64 MiB). */
   readonly segmentBytes?: number;
   /**
@@ -321,7 +323,7 @@ export class AuditLog {
     this.headTimer = setTimeout(() => {
       this.headTimer = undefined;
       this.writeHead();
-      this.anchorSoon(ANCHOR_EVERY_MS);
+      this.anchorSoon(this.options.anchorEveryMs ?? ANCHOR_EVERY_MS);
     }, HEAD_DELAY_MS);
     this.headTimer.unref();
   }
@@ -369,7 +371,7 @@ export class AuditLog {
       this.anchorInFlight = undefined;
       if (this.anchorAgain) {
         this.anchorAgain = false;
-        this.anchorSoon(ANCHOR_EVERY_MS);
+        this.anchorSoon(this.options.anchorEveryMs ?? ANCHOR_EVERY_MS);
       }
     });
   }

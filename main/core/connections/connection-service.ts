@@ -6,6 +6,7 @@ import { attachRules, authMethod, type AuthMethod, type AuthMethodType, type Ser
 import { SophonError, firstLine } from '../errors.ts';
 import type { Clock, HttpFetch } from '../ports.ts';
 import type { ICredentialVault } from '../vault/types.ts';
+import { readOrigin } from '../vault/vault-leases.ts';
 import { attachCredential, materialFromSecret, type CredentialMaterial } from './attach.ts';
 import { Connection, Label, connectionKey, secretKey, type ConnectionState, type StoredSecret, type TestResult } from './model.ts';
 
@@ -206,6 +207,8 @@ export class ConnectionService {
   async readSecret(id: string, ctx: RequestContext, purpose: string): Promise<StoredSecret> {
     const secret = await this.vault.get<StoredSecret>(secretKey(id));
     const connection = await this.get(id);
+    // Which store served it, and whether it was the cached copy because the store was failing.
+    const origin = readOrigin(this.vault, secretKey(id));
     this.audit.append({
       actor: ctx.actor,
       action: 'credential.read',
@@ -214,7 +217,7 @@ export class ConnectionService {
       ...(ctx.skill ? { skill: ctx.skill } : {}),
       ...(ctx.tool ? { tool: ctx.tool } : {}),
       outcome: secret ? 'ok' : 'error',
-      detail: { purpose },
+      detail: { purpose, backend: origin.backend, ...(origin.cachedForMs !== undefined ? { cachedForSeconds: Math.round(origin.cachedForMs / 1000) } : {}) },
     });
     if (!secret) throw new SophonError('NEEDS_REAUTH', `connection ${id} has no stored credential — reconnect it with \`sophon connect reauth ${id}\``);
     return secret;
@@ -250,8 +253,14 @@ export class ConnectionService {
     const finish = async (ok: boolean, message: string, status?: number): Promise<{ connection: Connection; result: TestResult }> => {
       const result: TestResult = { at: new Date(this.clock.now()).toISOString(), ok, message, durationMs: Math.max(0, this.clock.now() - started), ...(status !== undefined ? { status } : {}) };
       const state: ConnectionState = ok ? (connection.state === 'error' ? 'active' : connection.state) : status === 401 || status === 403 ? 'error' : connection.state;
-      const updated = await this.update(id, { lastTest: result, state, lastUsedAt: result.at, ...(ok && state === 'active' ? { stateReason: undefined } : !ok && state === 'error' ? { stateReason: message } : {}) });
-      return { connection: updated, result };
+      try {
+        const updated = await this.update(id, { lastTest: result, state, lastUsedAt: result.at, ...(ok && state === 'active' ? { stateReason: undefined } : !ok && state === 'error' ? { stateReason: message } : {}) });
+        return { connection: updated, result };
+      } catch (error) {
+        // A remote vault that is briefly unreachable: the test still happened; say it was not recorded.
+        if (!(error instanceof SophonError && error.code === 'VAULT_UNAVAILABLE')) throw error;
+        return { connection, result: { ...result, message: `${message} (not recorded: ${firstLine(error.message)})` } };
+      }
     };
     const method = service.auth.find((m) => m.type === connection.authMethod) as AuthMethod | undefined;
     if (!method) return finish(false, `${service.name} no longer offers ${connection.authMethod}`);

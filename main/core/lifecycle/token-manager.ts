@@ -8,6 +8,8 @@ import type { DeviceMethod, OAuth2Method } from '../auth/methods.ts';
 import { describeOAuthError, isTransient, processTokenResponse, type OAuthServers } from '../auth/oauth-server.ts';
 import { isDeadGrant, oauthErrorCode } from '../auth/oauth-errors.ts';
 import { tokenSecret, type OAuthSecret } from '../auth/token-response.ts';
+import { secretKey } from '../connections/model.ts';
+import type { VaultLeases } from '../vault/vault-leases.ts';
 
 /** A provider whose refresh is not RFC 6749 (e.g. JSON body): returns the new secret or throws. */
 export type CustomRefresher = (input: { connection: Connection; secret: OAuthSecret; now: number }) => Promise<OAuthSecret>;
@@ -22,6 +24,10 @@ export interface TokenManagerOptions {
   /** Retries of network errors and 5xx before giving up for now. */
   readonly retries?: number;
   readonly retryBaseMs?: number;
+  /** A vault several machines share: refreshes take its lease so only one machine refreshes a token. */
+  readonly leases?: VaultLeases;
+  /** How long a refresh may hold that lease. */
+  readonly leaseMs?: number;
 }
 
 export interface AccessToken {
@@ -78,9 +84,30 @@ export class TokenManager {
   refresh(connectionId: string, reason: string): Promise<OAuthSecret> {
     const running = this.inflight.get(connectionId);
     if (running) return running;
-    const promise = this.refreshOnce(connectionId, reason).finally(() => this.inflight.delete(connectionId));
+    const promise = this.refreshShared(connectionId, reason).finally(() => this.inflight.delete(connectionId));
     this.inflight.set(connectionId, promise);
     return promise;
+  }
+
+  /**
+   * With a shared vault, the refresh runs under the record's lease: a machine that finds
+   * another one refreshing waits, and uses the token that one stored instead of spending
+   * the (often single-use) refresh token a second time.
+   */
+  private async refreshShared(connectionId: string, reason: string): Promise<OAuthSecret> {
+    const { leases, connections } = this.options;
+    if (!leases) return this.refreshOnce(connectionId, reason);
+    const key = secretKey(connectionId);
+    // Metadata and credential are written together, so a refresh elsewhere shows as a new lastRefreshAt/expiresAt.
+    const mark = (c: Connection | undefined) => (c ? `${c.lastRefreshAt ?? ''}|${c.expiresAt ?? ''}|${c.state}` : '');
+    const seen = mark(await connections.get(connectionId));
+    const refreshedElsewhere = async (): Promise<OAuthSecret | undefined> => {
+      const now = await connections.get(connectionId);
+      if (!now || mark(now) === seen || now.state !== 'active') return undefined;
+      const secret = await connections.readSecret(connectionId, { actor: 'host' }, `refresh (${reason}, done on another machine)`);
+      return secret.type === 'oauth' ? secret : undefined;
+    };
+    return leases.hold(key, this.options.leaseMs ?? 60_000, async () => (await refreshedElsewhere()) ?? this.refreshOnce(connectionId, reason), { satisfied: refreshedElsewhere });
   }
 
   private async refreshOnce(connectionId: string, reason: string): Promise<OAuthSecret> {

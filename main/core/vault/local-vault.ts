@@ -18,6 +18,7 @@ import {
   type VaultKeys,
 } from './format.ts';
 import type { ICredentialVault, ProtectorResolver, Unsubscribe, VaultChange, VaultHealth, VaultOp } from './types.ts';
+import { deleteOne, putOne } from './vault-ops.ts';
 
 interface Pending {
   readonly ops: readonly VaultOp[];
@@ -125,13 +126,11 @@ export class LocalFileVault implements ICredentialVault {
   }
 
   put(key: string, value: unknown): Promise<void> {
-    return this.batch([{ type: 'put', key, value }]);
+    return putOne(this, key, value);
   }
 
-  async delete(key: string): Promise<boolean> {
-    if (!this.has(key)) return false;
-    await this.batch([{ type: 'delete', key }]);
-    return true;
+  delete(key: string): Promise<boolean> {
+    return deleteOne(this, key);
   }
 
   batch(ops: readonly VaultOp[]): Promise<void> {

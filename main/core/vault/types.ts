@@ -30,12 +30,23 @@ export interface ICredentialVault {
 }
 
 export interface VaultHealth {
-  readonly backend: 'local';
+  /** 'local', or the remote backend's settings name (HashiCorpVault, AwsSecretsManager, AzureKeyVault). */
+  readonly backend: 'local' | 'HashiCorpVault' | 'AwsSecretsManager' | 'AzureKeyVault';
   readonly path: string;
-  readonly protector: ProtectorKind;
+  /** For a remote backend, 'remote': the store's own encryption and access control protect the records. */
+  readonly protector: ProtectorKind | 'remote';
   readonly strength: ProtectorStrength;
   readonly protectorDescription: string;
   readonly records: number;
+  /** Remote backends: records served from the cache because the store answered transient errors. */
+  readonly remote?: RemoteHealth;
+}
+
+export interface RemoteHealth {
+  readonly cachedRecords: number;
+  /** Age of the oldest cached record served while the store failed, ms. */
+  readonly oldestCachedMs?: number;
+  readonly lastError?: { readonly at: string; readonly message: string };
 }
 
 /** Picks the protector for a new vault, or the one that can unseal an existing vault. */
