@@ -27,8 +27,10 @@ const SIGN_IN = new Set(['oauth2', 'device']);
  */
 export function presentConnection(c: ConnectionView, service: string, now: number): Presented {
   const reconnectable = SIGN_IN.has(c.authMethod);
-  const again = reconnectable ? 'sign in again' : 'replace the credential';
-  const fix = reconnectable ? 'reconnect' : 'replace';
+  // A mailbox reconnects with a new password on its own form (Reconnect opens it).
+  const mailbox = c.authMethod === 'smtp_imap';
+  const again = reconnectable ? 'sign in again' : mailbox ? 'give it a new password' : 'replace the credential';
+  const fix = reconnectable || mailbox ? 'reconnect' : 'replace';
   const why = c.stateReason ?? '';
 
   if (c.state === 'needs_reauth') {

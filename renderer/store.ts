@@ -66,6 +66,8 @@ export interface SophonState {
   readonly theme: Theme;
   readonly view: View;
   readonly addService?: string;
+  /** A mailbox whose Reconnect was chosen: the add page shows its new-password form. */
+  readonly mailReauth?: string;
   readonly signin?: SignInView;
   readonly signinError?: string;
   /** The service whose sign-in could not start (its card shows signinError). */
@@ -85,6 +87,8 @@ export interface SophonActions extends ModelsActions, AgentsActions, AuditAction
   /** The service's own page (in the Add view). */
   openService(service: string): void;
   addSecret(input: RequestInput<'connections.add'>): Promise<ApiResult<RequestOutput<'connections.add'>>>;
+  addMail(input: RequestInput<'mail.add'>): Promise<ApiResult<RequestOutput<'mail.add'>>>;
+  updateMail(input: RequestInput<'mail.update'>): Promise<ApiResult<RequestOutput<'mail.update'>>>;
   configureClient(input: RequestInput<'oauth.configure'>): Promise<ApiResult<RequestOutput<'oauth.configure'>>>;
   test(id: string): Promise<void>;
   remove(id: string): Promise<boolean>;
@@ -131,6 +135,15 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
       });
 
     const serviceName = (id: string) => get().catalog.find((s) => s.id === id)?.name ?? id;
+    /** mail.add / mail.update answer without a connection when nothing was stored; the form shows why. */
+    const mailStored = (result: ApiResult<RequestOutput<'mail.add'>>, text: (c: ConnectionView) => string) => {
+      const connection = result.ok ? result.data.connection : undefined;
+      if (!connection) return;
+      upsert(connection);
+      set({ view: 'connections', addService: undefined, mailReauth: undefined, highlight: connection.id });
+      get().notify('success', text(connection));
+      void refreshHealth();
+    };
 
     const refreshHealth = async () => {
       const health = await call('vault.health', {});
@@ -236,7 +249,7 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
       },
 
       chooseService(service) {
-        set({ addService: service, signinError: undefined, signinErrorFor: undefined });
+        set({ addService: service, mailReauth: undefined, signinError: undefined, signinErrorFor: undefined });
       },
 
       openService(service) {
@@ -253,6 +266,18 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
           get().notify('success', `Added ${serviceName(result.data.connection.service)} · ${result.data.connection.label}.${warning ? ` Note: ${forWindow(warning)}` : ''}`);
           void refreshHealth();
         }
+        return result;
+      },
+
+      async addMail(input) {
+        const result = await call('mail.add', input);
+        mailStored(result, (c) => `Added ${serviceName(c.service)} · ${c.label}: both servers accepted the login.`);
+        return result;
+      },
+
+      async updateMail(input) {
+        const result = await call('mail.update', input);
+        mailStored(result, (c) => `${serviceName(c.service)} · ${c.label} has its new password.`);
         return result;
       },
 
@@ -301,6 +326,11 @@ export function createSophonStore(bridge: Bridge, openPage: PageOpener = openInB
 
       async reconnect(id) {
         const connection = get().connections[id];
+        if (connection?.authMethod === 'smtp_imap') {
+          // A mailbox reconnects with a new password, on its service's page.
+          set({ view: 'add', addService: connection.service, mailReauth: id, signinError: undefined });
+          return;
+        }
         set({ signinError: undefined, view: 'connections' });
         const started = await call('connections.reauth', { ref: id });
         if (!started.ok) {

@@ -24,6 +24,12 @@ export type RedirectKind = z.infer<typeof RedirectKind>;
 const Ref = z.string().min(1).max(200);
 const Empty = z.object({}).strict();
 
+/** implicit: TLS from the start; starttls: required upgrade; plain: only to 127.0.0.1/localhost. */
+export const MailTlsMode = z.enum(['implicit', 'starttls', 'plain']);
+export type MailTlsMode = z.infer<typeof MailTlsMode>;
+export const MailServerView = z.object({ host: z.string(), port: z.number(), tls: MailTlsMode });
+export type MailServerView = z.infer<typeof MailServerView>;
+
 export const AuthMethodView = z.object({
   type: AuthMethodType,
   label: z.string().optional(),
@@ -47,6 +53,10 @@ export const AuthMethodView = z.object({
   docs: z.string().optional(),
   scopes: z.array(z.string()).optional(),
   cli: z.string().optional(),
+  /** smtp_imap: the preset's servers (absent: asked for) and a line to read first; `docs` is where the servers are documented. */
+  imap: MailServerView.optional(),
+  smtp: MailServerView.optional(),
+  note: z.string().optional(),
 });
 export type AuthMethodView = z.infer<typeof AuthMethodView>;
 
@@ -81,6 +91,8 @@ export const TestResultView = z.object({
   status: z.number().optional(),
   message: z.string(),
   durationMs: z.number(),
+  /** Tests with several sides (a mailbox: IMAP and SMTP), each on its own. */
+  parts: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })).optional(),
 });
 export type TestResultView = z.infer<typeof TestResultView>;
 
@@ -101,6 +113,8 @@ export const ConnectionView = z.object({
   lastTest: TestResultView.optional(),
   params: z.record(z.string(), z.string()),
   account: z.string().optional(),
+  /** A mailbox's own servers, when it has them (else the service's). */
+  mail: z.object({ imap: MailServerView.optional(), smtp: MailServerView.optional() }).optional(),
   /** `connect status`: which vault backend holds it, and the age of the cached copy while that backend is failing. */
   vault: z.object({ backend: z.string(), cachedForSeconds: z.number().optional(), reason: z.string().optional() }).optional(),
 });
@@ -251,7 +265,7 @@ export const SkillView = z.object({
   file: z.string(),
   status: SkillStatus,
   /** What the manifest asks for now: one entry per service or labelled connection (refs, never a secret). */
-  grants: z.array(z.object({ ref: z.string(), methods: z.array(z.string()), paths: z.array(z.string()) })),
+  grants: z.array(z.object({ ref: z.string(), methods: z.array(z.string()), paths: z.array(z.string()), send: z.boolean().optional() })),
   /** null: any tool name. */
   tools: z.array(z.string()).nullable(),
   /** SHA-256 of what the manifest asks for; pass it to skills.approve to approve exactly what was shown. */
@@ -301,6 +315,49 @@ export const MintedTokenView = z.object({
 export type MintedTokenView = z.infer<typeof MintedTokenView>;
 
 const SkillRef = z.string().min(1).max(64);
+
+// ---- mail (issue 13) ----
+
+const MailServerInput = z
+  .object({ host: z.string().min(1).max(253).optional(), port: z.number().int().min(1).max(65535).optional(), tls: MailTlsMode.optional() })
+  .strict();
+const MailAddress = z.object({ name: z.string().optional(), address: z.string().optional() });
+
+export const MailMessageView = z.object({
+  /** mailbox:uidvalidity:uid — pass it to mail.read. */
+  id: z.string(),
+  date: z.string().optional(),
+  from: z.array(MailAddress),
+  to: z.array(MailAddress),
+  cc: z.array(MailAddress),
+  subject: z.string().optional(),
+  messageId: z.string().optional(),
+  unread: z.boolean(),
+  flagged: z.boolean(),
+  size: z.number().optional(),
+  hasAttachments: z.boolean(),
+});
+export type MailMessageView = z.infer<typeof MailMessageView>;
+
+const MailAttachmentView = z.object({ part: z.string(), filename: z.string().optional(), contentType: z.string(), size: z.number().optional() });
+
+export const MailReadView = z.object({
+  message: MailMessageView.extend({
+    replyTo: z.array(MailAddress),
+    inReplyTo: z.string().optional(),
+    text: z.string(),
+    textFormat: z.enum(['plain', 'html', 'none']),
+    textTruncated: z.boolean(),
+    attachments: z.array(MailAttachmentView),
+  }).optional(),
+  attachment: MailAttachmentView.extend({ contentBase64: z.string() }).optional(),
+});
+export type MailReadView = z.infer<typeof MailReadView>;
+
+/** No `connection`: nothing was stored (or changed); `result` has what each side answered, `problem` what to do. */
+const MailConnectionResult = z.object({ connection: ConnectionView.optional(), result: TestResultView.optional(), problem: z.string().optional() });
+/** Mail tools act for a skill: the broker token of its tool call, and the mailbox (id, service:label, or service). */
+const MailCall = { token: z.string().min(1).max(128), connection: Ref };
 
 // ---- agents: `sophon mcp` and `sophon run` (issue 12) ----
 
@@ -449,6 +506,59 @@ export const Requests = {
   /** One token by id (btk_…), or every token: the kill switch. */
   'broker.revoke': request(z.union([z.object({ id: z.string().min(1).max(64) }).strict(), z.object({ all: z.literal(true) }).strict()]), z.object({ revoked: z.number() })),
   'broker.status': request(Empty, BrokerStatusView),
+  /** Connects a mailbox; `secret` is the password. Both logins are tried first unless `test` is false. */
+  'mail.add': request(
+    z
+      .object({
+        service: z.string().min(1).max(64),
+        label: z.string().max(64).optional(),
+        address: z.string().min(3).max(320),
+        username: z.string().max(512).optional(),
+        secret: z.string().max(8192),
+        imap: MailServerInput.optional(),
+        smtp: MailServerInput.optional(),
+        test: z.boolean().optional(),
+      })
+      .strict(),
+    MailConnectionResult,
+  ),
+  /** A new password (re-auth), username or servers for a mailbox. */
+  'mail.update': request(
+    z.object({ ref: Ref, secret: z.string().max(8192).optional(), username: z.string().max(512).optional(), imap: MailServerInput.optional(), smtp: MailServerInput.optional(), test: z.boolean().optional() }).strict(),
+    MailConnectionResult,
+  ),
+  /** Newest matches first, at most Sophon.Mail.MaxSearchResults; headers and ids, no bodies. */
+  'mail.search': request(
+    z
+      .object({
+        ...MailCall,
+        mailbox: z.string().min(1).max(256).optional(),
+        from: z.string().max(256).optional(),
+        to: z.string().max(256).optional(),
+        subject: z.string().max(256).optional(),
+        since: z.string().max(40).optional(),
+        before: z.string().max(40).optional(),
+        unread: z.boolean().optional(),
+        limit: z.number().int().min(1).max(1000).optional(),
+      })
+      .strict(),
+    z.object({ mailbox: z.string(), total: z.number(), truncated: z.boolean(), messages: z.array(MailMessageView) }),
+  ),
+  /** One message's text with its attachments listed; with `attachment` (a part), that attachment's bytes. */
+  'mail.read': request(z.object({ ...MailCall, id: z.string().min(1).max(600), attachment: z.string().min(1).max(64).optional() }).strict(), MailReadView),
+  'mail.send': request(
+    z
+      .object({
+        ...MailCall,
+        to: z.array(z.string().min(3).max(320)).min(1).max(100),
+        cc: z.array(z.string().min(3).max(320)).max(100).optional(),
+        subject: z.string().max(998),
+        text: z.string().max(1024 * 1024),
+        inReplyTo: z.string().max(998).optional(),
+      })
+      .strict(),
+    z.object({ messageId: z.string(), accepted: z.number(), rejected: z.array(z.string()) }),
+  ),
 } as const;
 
 export type RequestName = keyof typeof Requests;

@@ -1,10 +1,11 @@
-import { Broker, ToolRegistry, brokerTools, openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
+import { Broker, MailService, ToolRegistry, brokerTools, mailAgentTools, openCore, type CoreOptions, type SophonCore } from '../core/index.ts';
 import { agentHandlers } from './handlers/agents.ts';
 import { Dispatcher } from './dispatch.ts';
 import { foundationHandlers } from './handlers/foundation.ts';
 import { brokerHandlers } from './handlers/broker.ts';
 import { oauthHandlers } from './handlers/oauth.ts';
 import { providerHandlers } from './handlers/providers.ts';
+import { mailHandlers } from './handlers/mail.ts';
 
 export interface HostApi {
   readonly core: SophonCore;
@@ -16,6 +17,8 @@ export interface HostApi {
    * `tools.register(...)` in this composition (mail tools need credentials only the owner holds).
    */
   readonly tools: ToolRegistry;
+  /** Mailboxes and the owner-side mail operations (the mail tools of `sophon mcp` use them). */
+  readonly mail: MailService;
   dispose(): Promise<void>;
 }
 
@@ -38,8 +41,11 @@ export async function openHostApi(options: CoreOptions): Promise<HostApi> {
     dispatcher.register(providerHandlers(core));
     const tools = new ToolRegistry(broker);
     tools.register(...brokerTools(broker));
+    const mail = new MailService(core, broker);
+    tools.register(...mailAgentTools(mail, broker));
+    dispatcher.register(mailHandlers(mail));
     dispatcher.register(agentHandlers(broker, tools));
-    return { core, dispatcher, broker, tools, dispose: () => core.dispose() };
+    return { core, dispatcher, broker, tools, mail, dispose: () => core.dispose() };
   } catch (error) {
     await core.dispose();
     throw error;

@@ -56,6 +56,11 @@ export function hiddenPrompt(question: string): Promise<string> {
   return readAtTerminal(question, false);
 }
 
+/** Asks for a value that may be seen (an address, a host name), showing what is typed. */
+export function linePrompt(question: string): Promise<string> {
+  return readAtTerminal(question, true);
+}
+
 /** Asks a yes/no question on the terminal; only "y" or "yes" is yes. */
 export async function confirmPrompt(question: string): Promise<boolean> {
   return /^(y|yes)$/i.test((await readAtTerminal(question, true)).trim());

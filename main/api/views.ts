@@ -31,7 +31,14 @@ export function methodView(method: AuthMethod, clientConfigured: boolean): AuthM
     case 'basic':
       return { type: method.type, usernameLabel: method.usernameLabel, passwordLabel: method.passwordLabel, ...(method.help ? { help: method.help } : {}) };
     case 'smtp_imap':
-      return { type: method.type, ...(method.help ? { help: method.help } : {}) };
+      return {
+        type: method.type,
+        ...(method.help ? { help: method.help } : {}),
+        ...(method.imap ? { imap: method.imap } : {}),
+        ...(method.smtp ? { smtp: method.smtp } : {}),
+        ...(method.note ? { note: method.note } : {}),
+        ...(method.docs ? { docs: method.docs } : {}),
+      };
     case 'cli_reader':
       return { type: method.type, cli: method.cli };
   }
@@ -53,7 +60,8 @@ export function serviceSummary(service: ServiceDefinition, catalog: Catalog, cli
     custom: catalog.isCustom(service.id),
     auth: service.auth.map((m) => methodView(m, clientConfigured(service, m))),
     params: service.params,
-    hasTest: service.test !== undefined || service.auth.some((m) => 'test' in m && m.test !== undefined),
+    // A mailbox is tested by logging in on both servers, not by an HTTP call.
+    hasTest: service.test !== undefined || service.auth.some((m) => ('test' in m && m.test !== undefined) || m.type === 'smtp_imap'),
     ...(service.provider ? { provider: service.provider } : {}),
   });
 }

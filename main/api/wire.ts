@@ -10,13 +10,15 @@ import type { AuditActor } from '../core/index.ts';
  * Server → {id, result} | {id, event, payload} (progress of that call) | {event, payload}.
  */
 const MAX_LINE = 1024 * 1024;
+/** Answers come from the owner, and one can be large (an attachment a mail tool fetched). */
+const MAX_ANSWER_LINE = 64 * 1024 * 1024;
 
 const tooLarge = (what: string) => ({ ok: false as const, error: { code: 'INPUT_TOO_LARGE', message: `${what} is larger than 1 MiB, more than the Sophon owner accepts — is the input the right file? nothing was changed` } });
 
 type ClientMessage = { id?: number; method?: string; params?: unknown; cancel?: boolean; subscribe?: boolean };
 type ServerMessage = { id?: number; result?: ApiResult<unknown>; event?: EventName; payload?: unknown };
 
-function lines(socket: Socket, onLine: (line: string) => void, onTooLong: () => void): void {
+function lines(socket: Socket, onLine: (line: string) => void, onTooLong: () => void, max = MAX_LINE): void {
   let buffer = '';
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
@@ -27,7 +29,7 @@ function lines(socket: Socket, onLine: (line: string) => void, onTooLong: () => 
       buffer = buffer.slice(newline + 1);
       if (line.trim()) onLine(line);
     }
-    if (buffer.length > MAX_LINE) {
+    if (buffer.length > max) {
       buffer = '';
       onTooLong();
     }
@@ -164,6 +166,7 @@ export async function connectSocket(path: string): Promise<ApiClient | undefined
       } else if (message.event) call.onEvent?.(message.event, message.payload as never);
     },
     () => socket.destroy(),
+    MAX_ANSWER_LINE,
   );
   socket.on('close', () => {
     for (const call of pending.values()) call.resolve({ ok: false, error: { code: 'OWNER_UNREACHABLE', message: 'the Sophon owner closed the connection — is it still running? retry the command' } });

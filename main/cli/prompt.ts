@@ -1,7 +1,7 @@
 import { SophonError } from '../core/base.ts';
 import { hiddenPrompt } from '../api/terminal-prompt.ts';
 
-export { hiddenPrompt, passphrasePrompt } from '../api/terminal-prompt.ts';
+export { hiddenPrompt, linePrompt, passphrasePrompt } from '../api/terminal-prompt.ts';
 
 /** Longest secret the contract accepts, in characters: keys and passwords 8 KiB, pasted tokens 16 KiB. */
 export const SECRET_MAX_CHARS = 8192;

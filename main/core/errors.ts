@@ -60,6 +60,8 @@ export const ERROR_CODES = [
   'PERMISSION_DENIED',
   'INPUT_TOO_LARGE',
   'CANCELLED',
+  'CERTIFICATE_UNTRUSTED',
+  'MAIL_REFUSED',
   'INTERNAL',
 ] as const;
 

@@ -47,6 +47,10 @@ export { TERMS_NOTICE, checkProfiles, type Profile, type ProfileSource, type Pro
 export { nodeProviderEnvironment, type ProviderEnvironment, type CommandResult } from './providers/environment.ts';
 export { CLAUDE_CODE_ONLY } from './providers/anthropic.ts';
 export type { CliName } from './providers/cli-credentials.ts';
+export { MailService, type MailAddInput, type MailUpdateInput, type MailTestOutcome, type MailChange } from './mail/mail-service.ts';
+export { MailTools, type SearchInput, type ReadInput, type SendInput, type SendResult } from './mail/mail-tools.ts';
+export { MailSettings, mailSettings } from './mail/mail-settings.ts';
+export { mailAgentTools } from './mail/mail-agent-tools.ts';
 export { ToolRegistry, type AgentTool, type ToolContext, type ToolResult, type ToolDescriptor, type ToolAnnotations, type ToolCall } from './agents/tool-registry.ts';
 export { toolError, type ErrorFacts } from './agents/tool-errors.ts';
 export { brokerTools } from './agents/broker-tools.ts';

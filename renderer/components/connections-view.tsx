@@ -167,7 +167,8 @@ const Row = memo(function Row({ item, test, highlighted, onRemove }: RowProps) {
         </div>
         <p className="row-meta muted">{what}</p>
         {look.reason && <p className={`row-reason tone-text-${look.tone}`}>{look.reason}</p>}
-        <TestLine test={test} />
+        {/* A mailbox that needs re-auth already says what each server answered, in its reason. */}
+        {!(c.state === 'needs_reauth' && test?.result?.parts) && <TestLine test={test} />}
       </div>
       <div className="row-actions">
         {look.fix === 'reconnect' && (
@@ -215,6 +216,18 @@ function TestLine({ test }: { readonly test: TestState | undefined }) {
     );
   }
   if (!test.result) return null;
+  if (test.result.parts) {
+    // A mailbox: IMAP and SMTP each on their own line.
+    return (
+      <ul className="test-parts" role="status" aria-label={test.result.ok ? 'Test passed' : 'Test failed'}>
+        {test.result.parts.map((part) => (
+          <li key={part.name} className={`test-result ${part.ok ? 'ok' : 'fail'}`}>
+            <Icon name={part.ok ? 'check' : 'x'} size={14} /> {forWindow(part.message)}
+          </li>
+        ))}
+      </ul>
+    );
+  }
   return (
     <p className={`test-result ${test.result.ok ? 'ok' : 'fail'}`} role="status">
       <Icon name={test.result.ok ? 'check' : 'x'} size={14} /> {test.result.ok ? 'Test passed' : 'Test failed'}: {forWindow(test.result.message)}

@@ -117,7 +117,7 @@ export function SecretForm({ service, method, taken }: Props) {
   );
 }
 
-function Field({ id, label, error, children }: { readonly id: string; readonly label: string; readonly error: string | undefined; readonly children: ReactNode }) {
+export function Field({ id, label, error, children }: { readonly id: string; readonly label: string; readonly error?: string | undefined; readonly children: ReactNode }) {
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>

@@ -11,6 +11,7 @@ import { methodName, summaryOf } from './add-connection.tsx';
 import { OAuthClientForm } from './oauth-client-form.tsx';
 import { ProviderSignIns } from './provider-cards.tsx';
 import { SecretForm } from './secret-form.tsx';
+import { MailForm } from './mail-form.tsx';
 import { ServiceLogo } from './service-logo.tsx';
 
 /** The ways the window can carry out itself (a CLI reader is linked from Models; a mail server has its own form). */
@@ -26,6 +27,20 @@ export function ServicePage({ service, onBack }: { readonly service: ServiceSumm
   const [chosen, setChosen] = useState(0);
   const way = ways[Math.min(chosen, ways.length - 1)];
   const groupName = useId();
+  const mailReauth = useSophon((s) => (s.mailReauth ? s.connections[s.mailReauth] : undefined));
+  const mailMethod = service.auth.find((m) => m.type === 'smtp_imap');
+
+  if (mailReauth && mailMethod && mailReauth.service === service.id) {
+    // Reconnecting a mailbox: only its new-password form.
+    return (
+      <section aria-labelledby="service-title" className="service-page">
+        <ServiceHeading service={service} onBack={onBack} verb="Reconnect" suffix={` · ${mailReauth.label}`} />
+        <div className="card method-card">
+          <MailForm service={service} method={mailMethod} taken={[]} reauth={mailReauth} />
+        </div>
+      </section>
+    );
+  }
 
   return (
     <section aria-labelledby="service-title" className="service-page">
@@ -83,7 +98,7 @@ export function ServicePage({ service, onBack }: { readonly service: ServiceSumm
   );
 }
 
-function ServiceHeading({ service, onBack }: { readonly service: ServiceSummary; readonly onBack: () => void }) {
+function ServiceHeading({ service, onBack, verb = 'Connect', suffix = '' }: { readonly service: ServiceSummary; readonly onBack: () => void; readonly verb?: string; readonly suffix?: string }) {
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     window.scrollTo(0, 0);
@@ -98,7 +113,8 @@ function ServiceHeading({ service, onBack }: { readonly service: ServiceSummary;
         <ServiceLogo icon={service.icon} name={service.name} size={48} />
         <div>
           <h2 id="service-title" ref={headingRef} tabIndex={-1}>
-            Connect {service.name}
+            {verb} {service.name}
+            {suffix}
           </h2>
           <p className="muted">
             {summaryOf(service)}
@@ -120,12 +136,7 @@ function WayForm({ service, method, taken }: { readonly service: ServiceSummary;
     case 'basic':
       return <SecretForm service={service} method={method} taken={taken} />;
     case 'smtp_imap':
-      return (
-        <div data-testid="mail-server-slot">
-          <h3>Mail server</h3>
-          <p className="muted">Sign-in to a mail server (IMAP and SMTP) from this window is on its way.</p>
-        </div>
-      );
+      return <MailForm service={service} method={method} taken={taken} />;
     case 'cli_reader':
       return null;
   }

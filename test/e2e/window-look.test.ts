@@ -261,7 +261,8 @@ describe('the window, at 420 and 1280 px, light and dark (Chromium against `soph
     await sentence.waitFor();
     await page.getByLabel('Outcome').selectOption('failed');
     await page.locator('.audit-sentence', { hasText: 'Summarize (skill) was refused access to OpenRouter · personal' }).waitFor();
-    expect(await page.locator('.audit-sentence', { hasText: 'called OpenRouter' }).count()).toBe(0);
+    // The refused line is in the unfiltered list too: wait for the filtered answer to replace it.
+    await expect.poll(() => page.locator('.audit-sentence', { hasText: 'called OpenRouter' }).count(), { timeout: 15_000 }).toBe(0);
     await page.locator('.audit-row summary', { hasText: 'was refused access to OpenRouter' }).click();
     await page.locator('.audit-details[open] .audit-lines dt', { hasText: 'Request' }).first().waitFor();
     expect(await page.content()).not.toContain(KEY);

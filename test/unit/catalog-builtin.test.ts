@@ -14,6 +14,7 @@ const EXPECTED_IDS = [
   'openrouter', 'anthropic', 'openai', 'gemini', 'ollama',
   'anthropic-subscription', 'openai-codex', 'github-copilot',
   'dropbox', 'box',
+  'mail', 'fastmail', 'icloud-mail', 'yahoo-mail', 'zoho-mail', 'gmx', 'web-de',
 ];
 
 const services = BUILTIN_SERVICES.map((input) => ServiceDefinition.parse(input));

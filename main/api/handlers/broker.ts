@@ -10,7 +10,7 @@ export function skillView(record: SkillRecord): SkillView {
     ...(manifest?.description ? { description: manifest.description } : {}),
     file: record.file,
     status: record.status,
-    grants: (record.grant?.credentials ?? []).map((c) => ({ ref: c.ref, methods: c.methods, paths: c.paths })),
+    grants: (record.grant?.credentials ?? []).map((c) => ({ ref: c.ref, methods: c.methods, paths: c.paths, ...(c.send === false ? { send: false } : {}) })),
     tools: record.grant?.tools ?? null,
     ...(record.grant ? { grantHash: grantHash(record.grant) } : {}),
     ...(record.approval ? { approvedAt: record.approval.approvedAt } : {}),

@@ -42,6 +42,9 @@ export function oauthHandlers(core: SophonCore, dispatcher: Dispatcher): Handler
     'signin.cancel': async (input) => ({ cancelled: signin.cancel(input.attemptId) }),
     'connections.reauth': async (input, ctx) => {
       const connection = await core.connections.resolve(input.ref);
+      if (connection.authMethod === 'smtp_imap') {
+        throw new SophonError('NOT_SUPPORTED', `${connection.service}:${connection.label} is a mailbox: it re-authenticates with a new password (mail.update) — run \`sophon connect reauth ${connection.service}:${connection.label}\` or use Reconnect in the window`);
+      }
       const service = core.catalog.require(connection.service);
       const wantDevice = input.device ?? (connection.authMethod === 'device' && !input.redirect);
       const method = wantDevice ? 'device' : 'oauth2';

@@ -18,7 +18,7 @@ const VERSION = '0.1.0';
 function instructions(skill: string): string {
   return [
     `Sophon gives you the user's connected accounts for the skill "${skill}" without ever showing you a credential: Sophon adds it to each request and removes it from each answer.`,
-    'Start with list_connections; then use http_request (any API call) or whoami (which account, and does it work) with a `connection` from that list.',
+    'Start with list_connections; then use http_request (any API call) or whoami (which account, and does it work) with a `connection` from that list; mailboxes are used with mail_search, mail_read and mail_send instead.',
     'When a tool answers that the user must do something (approve the skill, reconnect an account, choose between accounts), ask the user instead of retrying or working around it.',
   ].join(' ');
 }

@@ -6,6 +6,7 @@ import type { AuthMethodView, ConnectionView, EventPayload, ServiceSummary, Sign
 import { CliExit, formatExpiry, output, unwrap, type Out } from '../output.ts';
 import { readSecret } from '../prompt.ts';
 import type { CliContext } from '../context.ts';
+import { addMail, mailOptions, reauthMail, type MailFlags } from './connect-mail.ts';
 import { registerConnectConfigure } from './connect-configure.ts';
 
 function collect(value: string, previous: string[]): string[] {
@@ -53,7 +54,8 @@ function pickMethod(service: ServiceSummary, requested: string | undefined, devi
     return found;
   }
   const usable = (type: string) => service.auth.find((m) => m.type === type && m.clientConfigured);
-  const chosen = usable('oauth2') ?? usable('device') ?? service.auth.find((m) => SECRET_METHODS.has(m.type)) ?? service.auth.find((m) => m.type === 'oauth2' || m.type === 'device');
+  const chosen =
+    usable('oauth2') ?? usable('device') ?? service.auth.find((m) => SECRET_METHODS.has(m.type)) ?? service.auth.find((m) => m.type === 'smtp_imap') ?? service.auth.find((m) => m.type === 'oauth2' || m.type === 'device');
   if (!chosen) throw new SophonError('UNSUPPORTED_AUTH_METHOD', `${service.name} signs in with ${service.auth.map((m) => m.type).join(', ')}, which \`connect add\` cannot do — see \`sophon models\``);
   return chosen;
 }
@@ -125,21 +127,21 @@ export async function followSignIn(cli: CliContext, out: Out, started: SignInSta
 }
 
 export function registerConnectAdd(connect: Command, cli: CliContext): void {
-  connect
-    .command('add <service>')
+  mailOptions(connect.command('add <service>'))
     .description('connect a service: OAuth in the browser or by device code, or a key/token read from a hidden prompt or stdin (never from arguments)')
     .option('--label <label>', 'a name for this account (unique per service)')
-    .option('--method <method>', 'oauth2, device, api_key, bearer or basic (default: OAuth when a client is configured, else a key)')
+    .option('--method <method>', 'oauth2, device, api_key, bearer, basic or smtp_imap (default: OAuth when a client is configured, else a key)')
     .option('--device', 'sign in with a device code (RFC 8628)')
     .option('--no-browser', 'do not open a browser: print the URL and accept the redirected address pasted back')
     .option('--scopes <scopes>', 'OAuth scopes instead of the defaults (comma or space separated)')
     .option('--username <name>', 'user name for basic credentials (the password is read like a secret)')
     .option('--param <name=value>', 'a service parameter, e.g. --param site=acme (repeatable)', collect, [])
     .option('--json', 'print JSON (one object per line for each step)')
-    .action(async (serviceId: string, opts: { label?: string; method?: string; device?: boolean; browser: boolean; scopes?: string; username?: string; param: string[]; json?: boolean }) => {
+    .action(async (serviceId: string, opts: { label?: string; method?: string; device?: boolean; browser: boolean; scopes?: string; username?: string; param: string[]; json?: boolean } & MailFlags) => {
       const out = output(Boolean(opts.json));
       const service = unwrap(await cli.call<ServiceSummary>('catalog.get', { id: serviceId }));
       const chosen = pickMethod(service, opts.method, Boolean(opts.device));
+      if (chosen.type === 'smtp_imap') return addMail(cli, out, service, chosen, opts);
       const params = parseParams(opts.param);
       if (chosen.type === 'oauth2' || chosen.type === 'device') {
         const started = unwrap(
@@ -187,6 +189,9 @@ export function registerConnectAdd(connect: Command, cli: CliContext): void {
     .option('--json', 'print JSON (one object per line for each step)')
     .action(async (ref: string, opts: { scopes?: string; device?: boolean; browser: boolean; json?: boolean }) => {
       const out = output(Boolean(opts.json));
+      // A mailbox re-authenticates with a new password, not a browser sign-in.
+      const current = unwrap(await cli.call<ConnectionView>('connections.status', { ref }));
+      if (current.authMethod === 'smtp_imap') return reauthMail(cli, out, current, { test: true });
       const started = unwrap(
         await cli.call<SignInStarted>('connections.reauth', {
           ref,

@@ -33,7 +33,11 @@ export function registerConnect(program: Command, cli: CliContext): void {
       const out = output(Boolean(opts.json));
       const { connection, result } = unwrap(await cli.call<{ connection: ConnectionView; result: TestResultView }>('connections.test', { ref }));
       out.data({ connection, result });
-      out.line(`${result.ok ? 'ok' : 'FAILED'}: ${connection.service}:${connection.label} — ${result.message} (${result.durationMs} ms)`);
+      if (result.parts) {
+        out.line(`${result.ok ? 'ok' : 'FAILED'}: ${connection.service}:${connection.label} (${result.durationMs} ms)`);
+        for (const part of result.parts) out.line(`  ${part.ok ? 'ok    ' : 'FAILED'} ${part.message}`);
+        if (connection.state === 'needs_reauth') out.line(`  now needs re-auth — give it a new password with \`sophon connect reauth ${connection.service}:${connection.label}\``);
+      } else out.line(`${result.ok ? 'ok' : 'FAILED'}: ${connection.service}:${connection.label} — ${result.message} (${result.durationMs} ms)`);
       if (!result.ok) cli.setExitCode(1);
     });
 

@@ -150,6 +150,8 @@ async function describe(broker: Broker, c: GrantedConnection): Promise<Record<st
     apiBase = undefined;
   }
   const extra = service?.api.additionalBaseUrls ?? [];
+  // A mailbox is not reached over HTTP: its tools are mail_search, mail_read and mail_send.
+  if (connection?.authMethod === 'smtp_imap') apiBase = undefined;
   return {
     connection: refName(c),
     id: c.connectionId,
@@ -160,6 +162,7 @@ async function describe(broker: Broker, c: GrantedConnection): Promise<Record<st
     state: c.state,
     ...(c.state === 'needs_reauth' ? { action: `ask the user to reconnect ${c.label} ${service?.name ?? c.service} in Sophon before using it` } : {}),
     ...(c.state === 'error' && c.stateReason ? { problem: c.stateReason } : {}),
+    ...(connection?.authMethod === 'smtp_imap' ? { mailbox: true, use: 'mail_search, mail_read, mail_send (not http_request or whoami)' } : {}),
     ...(apiBase ? { apiBase } : {}),
     ...(extra.length > 0 ? { otherApiBases: extra.map((url) => ({ url, pathPrefix: `/~${new URL(url).host}` })) } : {}),
     allowed: { methods: c.methods ? [...c.methods].sort() : 'any', paths: c.paths.includes('/') ? 'any' : c.paths },

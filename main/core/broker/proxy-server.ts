@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../catalog/schema.ts';
 import { DEFAULT_LIMITS, guardConnections, serverOptions, type ConnectionLimits } from '../net-limits.ts';
 import { SophonError, isSophonError } from '../errors.ts';
+import { loadCaFiles } from '../tls-cas.ts';
 import type { SophonCore } from '../sophon-core.ts';
 import { Broker, brokerStatusFor } from './broker.ts';
 import { proxyCall, sendJsonError, type ProxyDeps } from './proxy-call.ts';
@@ -45,20 +46,6 @@ export const RevokeRequest = z.union([z.object({ id: z.string().min(1).max(64) }
 
 const MAX_CONTROL_BODY = 16 * 1024;
 
-async function loadCas(files: readonly string[], configDir: string): Promise<string[] | undefined> {
-  if (files.length === 0) return undefined;
-  const extra: string[] = [];
-  for (const file of files) {
-    const path = isAbsolute(file) ? file : join(configDir, file);
-    try {
-      extra.push(await readFile(path, 'utf8'));
-    } catch (error) {
-      throw new SophonError('SETTINGS_INVALID', `Sophon.Broker.CaFiles: cannot read ${path} (${(error as Error).message}) — fix the path in appsettings.json`, { cause: error });
-    }
-  }
-  const { rootCertificates } = await import('node:tls');
-  return [...rootCertificates, ...extra];
-}
 
 /**
  * Starts the broker proxy on 127.0.0.1: `/proxy/<connection>/<path>` for skills holding a
@@ -68,7 +55,7 @@ async function loadCas(files: readonly string[], configDir: string): Promise<str
 export async function startBroker(core: SophonCore, options: StartBrokerOptions = {}): Promise<BrokerServer> {
   const broker = options.broker ?? new Broker(core);
   const settings = broker.settings;
-  const ca = await loadCas(settings.CaFiles, core.paths.configDir);
+  const ca = await loadCaFiles(settings.CaFiles, core.paths.configDir, 'Sophon.Broker.CaFiles');
   const runtimeKey = await ensureRuntimeKey(core.paths.runDir);
   // The HTTP stack (node:http, undici) loads only when a proxy starts: a one-shot CLI command never needs it.
   const [{ Agent }, { createServer }] = await Promise.all([import('undici'), import('node:http')]);

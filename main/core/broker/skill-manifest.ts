@@ -44,6 +44,8 @@ const CredentialEntry = z.union([
       ref: CredentialRef,
       methods: z.array(HttpMethod).min(1).optional(),
       paths: z.array(PathPrefix).min(1).optional(),
+      /** Mail connections: false lets the skill search and read but not send. */
+      send: z.boolean().optional(),
     })
     .strict(),
 ]);
@@ -74,6 +76,8 @@ export const CredentialGrant = z.object({
   methods: z.array(z.string()),
   /** ["/"] = every path. */
   paths: z.array(z.string()),
+  /** false: the mail tools may not send through this connection. Absent: they may. */
+  send: z.literal(false).optional(),
 });
 export type CredentialGrant = z.infer<typeof CredentialGrant>;
 
@@ -98,16 +102,18 @@ function splitRef(ref: string): { service: string; label?: string } {
 
 /** The normalised grant of a manifest: entries for the same ref merged, lists sorted. */
 export function grantOf(manifest: SkillManifest): Grant {
-  const byRef = new Map<string, { methods: Set<string>; paths: Set<string> }>();
+  const byRef = new Map<string, { methods: Set<string>; paths: Set<string>; send: boolean }>();
   for (const entry of manifest.credentials) {
     const ref = typeof entry === 'string' ? entry : entry.ref;
     const methods = (typeof entry === 'string' ? manifest.methods : (entry.methods ?? manifest.methods)) ?? ALL_METHODS;
     const paths = (typeof entry === 'string' ? manifest.paths : (entry.paths ?? manifest.paths)) ?? ALL_PATHS;
     const { service, label } = splitRef(ref);
     const key = label === undefined ? service : `${service}:${label.toLowerCase()}`;
-    const slot = byRef.get(key) ?? { methods: new Set<string>(), paths: new Set<string>() };
+    const slot = byRef.get(key) ?? { methods: new Set<string>(), paths: new Set<string>(), send: false };
     for (const m of methods) slot.methods.add(m);
     for (const p of paths) slot.paths.add(p);
+    // Entries for one ref add up: sending is forbidden only when every entry says "send": false.
+    if (typeof entry === 'string' || entry.send !== false) slot.send = true;
     byRef.set(key, slot);
   }
   const credentials = [...byRef.entries()]
@@ -115,7 +121,7 @@ export function grantOf(manifest: SkillManifest): Grant {
       const { service, label } = splitRef(key);
       const methods = slot.methods.has('*') ? ALL_METHODS : uniqueSorted([...slot.methods]);
       const paths = slot.paths.has('/') ? ALL_PATHS : uniqueSorted([...slot.paths]);
-      return { ref: key, service, ...(label !== undefined ? { label } : {}), methods, paths };
+      return { ref: key, service, ...(label !== undefined ? { label } : {}), methods, paths, ...(slot.send ? {} : { send: false as const }) };
     })
     .sort((a, b) => a.ref.localeCompare(b.ref));
   return { credentials, tools: manifest.tools ? uniqueSorted(manifest.tools) : null };
@@ -124,7 +130,8 @@ export function grantOf(manifest: SkillManifest): Grant {
 /** SHA-256 of the canonical grant: what an approval is bound to. */
 export function grantHash(grant: Grant): string {
   const canonical = JSON.stringify({
-    credentials: grant.credentials.map((c) => ({ ref: c.ref, methods: c.methods, paths: c.paths })),
+    // `send` only when false, so grants without mail limits hash as they always did.
+    credentials: grant.credentials.map((c) => ({ ref: c.ref, methods: c.methods, paths: c.paths, ...(c.send === false ? { send: false } : {}) })),
     tools: grant.tools,
   });
   return createHash('sha256').update(canonical).digest('hex');
@@ -174,6 +181,7 @@ export function grantExcess(approved: Grant, requested: Grant): string[] {
     }
     const extraPaths = want.paths.filter((p) => !candidates.some((c) => c.paths.some((outer) => prefixWithin(p, outer))));
     if (extraPaths.length > 0) more.push(`${want.ref} paths ${extraPaths.join(', ')}`);
+    if (want.send !== false && candidates.every((c) => c.send === false)) more.push(`${want.ref} sending mail`);
   }
   if (requested.tools === null && approved.tools !== null) more.push('any tool name');
   else if (requested.tools !== null && approved.tools !== null) {
@@ -188,6 +196,6 @@ export function describeGrant(grant: Grant): string[] {
   return grant.credentials.map((c) => {
     const methods = c.methods.includes('*') ? 'any method' : c.methods.join(',');
     const paths = c.paths.includes('/') ? 'any path' : c.paths.join(' ');
-    return `${c.ref}: ${methods}, ${paths}`;
+    return `${c.ref}: ${methods}, ${paths}${c.send === false ? ', no sending' : ''}`;
   });
 }

@@ -127,6 +127,12 @@ export function checkDefinition(definition: ServiceDefinition): string[] {
         problems.push(`auth.${index}.pattern: not a valid regular expression`);
       }
     }
+    if (method.type === 'smtp_imap') {
+      for (const side of ['imap', 'smtp'] as const) {
+        const server = method[side];
+        if (server?.tls === 'plain' && !isLoopbackHost(server.host)) problems.push(`auth.${index}.${side}.tls: "plain" is allowed only for 127.0.0.1/localhost; use "implicit" or "starttls"`);
+      }
+    }
   });
   const checkTemplate = (template: string, where: string, learnt: readonly string[] = []) => {
     const sample = template.replace(/\{([a-zA-Z][a-zA-Z0-9_]*)\}/g, (_m, param: string) => {

@@ -123,8 +123,30 @@ export const BasicMethod = z.object({
   ...SecretFormat,
 });
 
-const MailServer = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), secure: z.boolean() });
-export const SmtpImapMethod = z.object({ type: z.literal('smtp_imap'), smtp: MailServer, imap: MailServer, help: z.url().optional() });
+/** implicit: TLS from the first byte (993, 465); starttls: required upgrade (143, 587); plain: only to this machine. */
+export const MailTls = z.enum(['implicit', 'starttls', 'plain']);
+export type MailTls = z.infer<typeof MailTls>;
+export const MailServer = z.object({
+  host: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or IP address'),
+  port: z.number().int().min(1).max(65535),
+  tls: MailTls,
+});
+export type MailServer = z.infer<typeof MailServer>;
+/**
+ * A mailbox over IMAP (reading) and SMTP (sending) with one login. A preset names its servers;
+ * the generic entry leaves them out and they are asked for when connecting.
+ */
+export const SmtpImapMethod = z.object({
+  type: z.literal('smtp_imap'),
+  imap: MailServer.optional(),
+  smtp: MailServer.optional(),
+  /** Where an app password is made (shown at the password prompt). */
+  help: z.url().optional(),
+  /** The provider's own page these servers, ports and TLS modes come from. */
+  docs: z.url().optional(),
+  /** One line to read before connecting ("turn on IMAP in the settings first"). */
+  note: z.string().max(400).optional(),
+});
 
 export const CliReaderMethod = z.object({
   type: z.literal('cli_reader'),

@@ -36,6 +36,9 @@ export interface ConnectionChange {
 /** How a connection's current credential is obtained; OAuth connections refresh first. */
 export type CredentialSource = (connection: Connection, ctx: RequestContext) => Promise<CredentialMaterial>;
 
+/** A test for connections that are not tested with an HTTP call (a mailbox: IMAP and SMTP logins). */
+export type ConnectionTester = (connection: Connection, ctx: RequestContext) => Promise<{ connection: Connection; result: TestResult }>;
+
 /**
  * Connections: metadata under connection/<id>, the credential under secret/<id>, written
  * together in one vault batch. Every credential read, write and delete is audited.
@@ -44,6 +47,7 @@ export class ConnectionService {
   private readonly listeners = new Set<(change: ConnectionChange) => void>();
   private readonly sources = new Map<AuthMethodType, CredentialSource>();
   private readonly serviceSources = new Map<string, CredentialSource>();
+  private readonly testers = new Map<AuthMethodType, ConnectionTester>();
 
   constructor(
     private readonly vault: ICredentialVault,
@@ -66,6 +70,11 @@ export class ConnectionService {
   /** A service whose credential is not what the vault holds (Copilot exchanges a GitHub token); wins over the method's source. */
   setServiceCredentialSource(serviceId: string, source: CredentialSource): void {
     this.serviceSources.set(serviceId, source);
+  }
+
+  /** Lets a method with its own way of proving a credential (mail) answer `test`. */
+  setTester(method: AuthMethodType, tester: ConnectionTester): void {
+    this.testers.set(method, tester);
   }
 
   async list(): Promise<Connection[]> {
@@ -128,7 +137,7 @@ export class ConnectionService {
     service: ServiceDefinition,
     label: string | undefined,
     method: AuthMethodType,
-    extra: { params?: Record<string, string>; scopes?: string[]; expiresAt?: number; account?: string; clientId?: string; refreshable?: boolean },
+    extra: { params?: Record<string, string>; scopes?: string[]; expiresAt?: number; account?: string; clientId?: string; refreshable?: boolean; mail?: Connection['mail'] },
   ): Promise<Connection> {
     const all = await this.list();
     const existing = all.filter((c) => c.service === service.id);
@@ -159,6 +168,7 @@ export class ConnectionService {
       ...(extra.account !== undefined ? { account: extra.account } : {}),
       ...(extra.clientId !== undefined ? { clientId: extra.clientId } : {}),
       ...(extra.refreshable !== undefined ? { refreshable: extra.refreshable } : {}),
+      ...(extra.mail !== undefined ? { mail: extra.mail } : {}),
       createdAt: new Date(this.clock.now()).toISOString(),
       params: extra.params ?? {},
     });
@@ -236,6 +246,8 @@ export class ConnectionService {
   async test(id: string, ctx: RequestContext): Promise<{ connection: Connection; result: TestResult }> {
     const connection = await this.get(id);
     if (!connection) throw new SophonError('CONNECTION_NOT_FOUND', `no connection "${id}" — run \`sophon connect list\``);
+    const tester = this.testers.get(connection.authMethod);
+    if (tester) return tester(connection, ctx);
     const service = this.catalog.require(connection.service);
     const started = this.clock.now();
     const finish = async (ok: boolean, message: string, status?: number): Promise<{ connection: Connection; result: TestResult }> => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AUTH_METHOD_TYPES, ServiceId } from '../catalog/schema.ts';
+import { AUTH_METHOD_TYPES, MailServer, ServiceId } from '../catalog/schema.ts';
 
 export const ConnectionState = z.enum(['active', 'expiring', 'needs_reauth', 'error']);
 export type ConnectionState = z.infer<typeof ConnectionState>;
@@ -11,12 +11,17 @@ export const Label = z
   .regex(/^[^\p{Cc}:]+$/u, 'no control characters or colons')
   .refine((s) => s.trim() === s, 'no leading or trailing spaces');
 
+/** One side of a test that has several (a mailbox: IMAP and SMTP), reported on its own. */
+export const TestPart = z.object({ name: z.string(), ok: z.boolean(), message: z.string() });
+export type TestPart = z.infer<typeof TestPart>;
+
 export const TestResult = z.object({
   at: z.string(),
   ok: z.boolean(),
   status: z.number().int().optional(),
   message: z.string(),
   durationMs: z.number(),
+  parts: z.array(TestPart).optional(),
 });
 export type TestResult = z.infer<typeof TestResult>;
 
@@ -42,6 +47,8 @@ export const Connection = z.object({
   clientId: z.string().optional(),
   /** Whether the vault holds a refresh token for it (the scheduler renews only these). */
   refreshable: z.boolean().optional(),
+  /** A mailbox's own servers, where the service has none or they were given when connecting (settings still win). */
+  mail: z.object({ imap: MailServer.optional(), smtp: MailServer.optional() }).optional(),
 });
 export type Connection = z.infer<typeof Connection>;
 

@@ -5,6 +5,7 @@ import { AUTOMATION_SERVICES } from './automation.ts';
 import { CHAT_SERVICES } from './chat.ts';
 import { DEVELOPER_SERVICES } from './developer.ts';
 import { GOOGLE_SERVICES } from './google.ts';
+import { MAIL_SERVICES } from './mail.ts';
 import { MICROSOFT_SERVICES } from './microsoft.ts';
 import { PROJECT_SERVICES } from './project.ts';
 import { STORAGE_SERVICES } from './storage.ts';
@@ -32,4 +33,5 @@ export const BUILTIN_SERVICES: readonly ServiceDefinitionInput[] = [
   ...SUBSCRIPTION_SERVICES,
   ...AI_SERVICES,
   ...STORAGE_SERVICES,
+  ...MAIL_SERVICES,
 ].map(withListing);

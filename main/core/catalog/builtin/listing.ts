@@ -24,6 +24,11 @@ const MICROSOFT_CLIENT_STEPS = [
   'Sign in with Microsoft in your browser, or with a code on any device.',
 ];
 
+/** Mailboxes with app passwords: where the password is made, then connect. */
+function appPasswordSteps(where: string): string[] {
+  return [`Make an app password: ${where}.`, 'Enter your address and that password here; Sophon tries both servers before it keeps anything.'];
+}
+
 export const BUILTIN_LISTINGS: Readonly<Record<string, Listing>> = {
   gmail: { summary: 'Read and search your mail', keywords: ['mail', 'email', 'google', 'inbox'], icon: 'gmail', setup: GOOGLE_CLIENT_STEPS },
   'google-calendar': { summary: 'See your calendars and events', keywords: ['calendar', 'events', 'google', 'meetings'], icon: 'googlecalendar', setup: GOOGLE_CLIENT_STEPS },
@@ -88,6 +93,17 @@ export const BUILTIN_LISTINGS: Readonly<Record<string, Listing>> = {
     setup: ['Sign in to GitHub with a code, paste a GitHub token, or import the gh tool’s sign-in.'],
   },
   dropbox: { summary: 'Open and save files in Dropbox', keywords: ['files', 'storage', 'sync'], icon: 'dropbox', setup: ['Create an app in the Dropbox console and choose its permissions.', 'Paste its app key here and sign in; or paste a generated access token.'] },
+  mail: {
+    summary: 'Read, search and send mail on any IMAP/SMTP server',
+    keywords: ['mail', 'email', 'imap', 'smtp', 'inbox', 'own server'],
+    setup: ['Look up your provider’s IMAP and SMTP servers, ports and security (TLS or STARTTLS).', 'Enter them with your address and password — an app password where your provider has them.'],
+  },
+  fastmail: { summary: 'Read, search and send your Fastmail', keywords: ['mail', 'email', 'imap', 'inbox'], setup: appPasswordSteps('Fastmail’s Settings → Privacy & Security → Integrations') },
+  'icloud-mail': { summary: 'Read, search and send your iCloud Mail', keywords: ['mail', 'email', 'apple', 'icloud', 'me.com', 'inbox'], icon: 'icloud', setup: appPasswordSteps('account.apple.com → Sign-In and Security → App-Specific Passwords') },
+  'yahoo-mail': { summary: 'Read, search and send your Yahoo Mail', keywords: ['mail', 'email', 'yahoo', 'ymail', 'inbox'], setup: appPasswordSteps('Yahoo’s Account security → Generate app password') },
+  'zoho-mail': { summary: 'Read, search and send your Zoho Mail', keywords: ['mail', 'email', 'zoho', 'inbox'], icon: 'zoho', setup: ['Turn on IMAP access in Zoho Mail’s settings (Mail Accounts → IMAP).', ...appPasswordSteps('Zoho Accounts → Security → App Passwords (with two-factor authentication on)')] },
+  gmx: { summary: 'Read, search and send your GMX mail', keywords: ['mail', 'email', 'gmx', 'inbox'], icon: 'gmx', setup: ['Allow POP3/IMAP access in GMX’s mail settings.', ...appPasswordSteps('GMX Mein Account → Sicherheit → Anwendungsspezifische Passwörter (with two-factor authentication on; else your password)')] },
+  'web-de': { summary: 'Read, search and send your WEB.DE mail', keywords: ['mail', 'email', 'webde', 'inbox'], icon: 'webdotde', setup: ['Allow POP3/IMAP access in WEB.DE’s mail settings.', ...appPasswordSteps('WEB.DE Mein Account → Sicherheit → Anwendungsspezifische Passwörter (with two-factor authentication on; else your password)')] },
   box: { summary: 'Open files in Box', keywords: ['files', 'storage'], icon: 'box', setup: ['Create a “User Authentication (OAuth 2.0)” app in the Box developer console.', 'Paste its client ID and secret here and sign in; or paste a developer token (it lasts an hour).'] },
 };
 
