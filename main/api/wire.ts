@@ -18,7 +18,8 @@ const tooLarge = (what: string) => ({ ok: false as const, error: { code: 'INPUT_
 type ClientMessage = { id?: number; method?: string; params?: unknown; cancel?: boolean; subscribe?: boolean };
 type ServerMessage = { id?: number; result?: ApiResult<unknown>; event?: EventName; payload?: unknown };
 
-function lines(socket: Socket, onLine: (line: string) => void, onTooLong: () => void, max = MAX_LINE): void {
+/** Newline-delimited lines from a socket; a line (or an unfinished one) longer than `max` calls onTooLong instead. Exported for its test. */
+export function lines(socket: Socket, onLine: (line: string) => void, onTooLong: () => void, max = MAX_LINE): void {
   let buffer = '';
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
@@ -27,6 +28,12 @@ function lines(socket: Socket, onLine: (line: string) => void, onTooLong: () => 
     while ((newline = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + 1);
+      // A whole line can arrive in one chunk: its length is checked too, not only what is left over.
+      if (line.length > max) {
+        buffer = '';
+        onTooLong();
+        return;
+      }
       if (line.trim()) onLine(line);
     }
     if (buffer.length > max) {
