@@ -44,18 +44,21 @@ export function ConnectionsView() {
     const needle = deferredFilter.trim().toLowerCase();
     return needle ? all.filter((i) => `${i.name} ${i.connection.service} ${i.connection.label} ${i.connection.account ?? ''}`.toLowerCase().includes(needle)) : all;
   }, [all, deferredFilter]);
-  const attention = useMemo(() => shown.filter((i) => i.connection.state === 'needs_reauth'), [shown]);
+  const attentionAll = useMemo(() => shown.filter((i) => i.connection.state === 'needs_reauth'), [shown]);
   const restAll = useMemo(() => shown.filter((i) => i.connection.state !== 'needs_reauth'), [shown]);
   const total = all.length;
   // The first screenful is drawn at once; a long list's remainder follows in a transition
   // right after, so a thousand connections do not hold up the first frame.
+  // The limit covers both groups: a hundred connections needing sign-in do not all draw first either.
   const [limit, setLimit] = useState(FIRST_DRAW);
   useEffect(() => {
-    if (limit >= restAll.length) return;
+    if (limit >= shown.length) return;
     const frame = requestAnimationFrame(() => startTransition(() => setLimit(Number.POSITIVE_INFINITY)));
     return () => cancelAnimationFrame(frame);
-  }, [limit, restAll.length]);
-  const rest = limit >= restAll.length ? restAll : restAll.slice(0, limit);
+  }, [limit, shown.length]);
+  const attention = limit >= attentionAll.length ? attentionAll : attentionAll.slice(0, limit);
+  const restRoom = Math.max(0, limit - attention.length);
+  const rest = restRoom >= restAll.length ? restAll : restAll.slice(0, restRoom);
 
   // The benchmark's finish line: the first time the list is on screen.
   useEffect(() => {
@@ -105,10 +108,10 @@ export function ConnectionsView() {
           {shown.length} of {total} shown
         </p>
       )}
-      {attention.length > 0 && (
+      {attentionAll.length > 0 && (
         <section className="card list-card attention" aria-labelledby="attention-title" data-testid="needs-reauth">
           <h3 id="attention-title" className="list-card-title tone-text-bad">
-            <Icon name="alert" /> {attention.length === 1 ? 'One connection needs you to sign in again' : `${attention.length} connections need you to sign in again`}
+            <Icon name="alert" /> {attentionAll.length === 1 ? 'One connection needs you to sign in again' : `${attentionAll.length} connections need you to sign in again`}
           </h3>
           <Rows items={attention} tests={tests} highlight={highlight} onRemove={setRemoving} />
         </section>
