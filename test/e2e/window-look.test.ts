@@ -53,22 +53,55 @@ async function seedConnections(home: string, env: NodeJS.ProcessEnv): Promise<vo
   await host.dispose();
 }
 
-/** Every card, row and badge keeps its content inside its box, and the page does not scroll sideways. */
+interface El {
+  readonly scrollWidth: number;
+  readonly clientWidth: number;
+  readonly scrollHeight: number;
+  readonly clientHeight: number;
+  readonly className: string | { baseVal: string };
+  readonly tagName: string;
+  readonly textContent: string | null;
+  readonly children: ArrayLike<El>;
+  getBoundingClientRect(): { left: number; right: number; width: number };
+  querySelectorAll(s: string): ArrayLike<El>;
+}
+
+/**
+ * Every card, row and badge keeps its content inside its box, the page does not scroll
+ * sideways, and nothing inside a box is clipped: no element wider than its own box (a label
+ * cut to "C"), and no text cut off by an ellipsis or a line clamp (a name or a summary).
+ */
 async function overflowProblems(page: Page): Promise<string[]> {
   return page.evaluate(() => {
-    const doc = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number }; querySelectorAll(s: string): ArrayLike<{ scrollWidth: number; clientWidth: number; className: string; textContent: string | null; getBoundingClientRect(): { left: number; right: number; width: number }; children: ArrayLike<unknown> }> } }).document;
+    const g = globalThis as unknown as { document: { documentElement: El; querySelectorAll(s: string): ArrayLike<El> }; getComputedStyle(e: El): { overflowX: string; overflowY: string; textOverflow: string; webkitLineClamp: string; display: string } };
+    const doc = g.document;
     const out: string[] = [];
+    const name = (e: El) => `${e.tagName.toLowerCase()}.${typeof e.className === 'string' ? e.className.split(' ').join('.') : e.className.baseVal}`;
+    const text = (e: El) => (e.textContent ?? '').trim().slice(0, 60);
     if (doc.documentElement.scrollWidth > doc.documentElement.clientWidth + 1) out.push(`page scrolls sideways (${doc.documentElement.scrollWidth} > ${doc.documentElement.clientWidth})`);
     const boxes = doc.querySelectorAll('.card, .catalog-card, .row, .badge, .notice, .segmented, .status-line, .banner');
+    const seen = new Set<El>();
     for (let i = 0; i < boxes.length; i++) {
       const box = boxes[i]!;
       const rect = box.getBoundingClientRect();
       if (rect.width === 0) continue;
-      if (box.scrollWidth > box.clientWidth + 1) out.push(`${box.className}: content ${box.scrollWidth}px in ${box.clientWidth}px — "${(box.textContent ?? '').slice(0, 60)}"`);
-      const kids = box.children as ArrayLike<{ getBoundingClientRect(): { left: number; right: number; width: number } }>;
+      if (box.scrollWidth > box.clientWidth + 1) out.push(`${name(box)}: content ${box.scrollWidth}px in ${box.clientWidth}px — "${text(box)}"`);
+      const kids = box.children;
       for (let k = 0; k < kids.length; k++) {
         const r = kids[k]!.getBoundingClientRect();
-        if (r.width > 0 && (r.right > rect.right + 1 || r.left < rect.left - 1)) out.push(`${box.className}: a child sticks out — "${(box.textContent ?? '').slice(0, 60)}"`);
+        if (r.width > 0 && (r.right > rect.right + 1 || r.left < rect.left - 1)) out.push(`${name(box)}: a child sticks out — "${text(box)}"`);
+      }
+      // Inside the box: any element whose content is wider than it, or cut off below a clamp.
+      const inner = box.querySelectorAll('*');
+      for (let k = 0; k < inner.length; k++) {
+        const el = inner[k]!;
+        // Form fields scroll their own text; screen-reader-only text is clipped on purpose.
+        if (seen.has(el) || /^(INPUT|SELECT|TEXTAREA|svg|path|OPTION)$/i.test(el.tagName) || el.clientWidth === 0 || name(el).includes('.visually-hidden')) continue;
+        seen.add(el);
+        const style = g.getComputedStyle(el);
+        if (el.scrollWidth > el.clientWidth + 1) out.push(`${name(el)} is clipped or overflows (${el.scrollWidth}px in ${el.clientWidth}px) — "${text(el)}"`);
+        const clips = style.overflowY !== 'visible' || (style.webkitLineClamp !== '' && style.webkitLineClamp !== 'none');
+        if (clips && el.scrollHeight > el.clientHeight + 1) out.push(`${name(el)} is cut off below (${el.scrollHeight}px in ${el.clientHeight}px) — "${text(el)}"`);
       }
     }
     return out;
