@@ -255,6 +255,40 @@ describe('the window, at 420 and 1280 px, light and dark (Chromium against `soph
     await search.fill('');
   });
 
+  it('the Slack page leads in plain words, shows its redirect URIs once (under Details, each with Copy) and no CLI command', async () => {
+    await page.setViewportSize({ width: 420, height: 720 });
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await page.locator('.catalog-card[data-service=slack]').click();
+    await page.getByRole('heading', { name: 'Connect Slack' }).waitFor();
+    const form = page.locator('.method-card');
+    // First what to do, in words: sign in with Slack, through an app registered there (linked), then its client ID.
+    expect(await form.locator('h3').first().textContent()).toBe('Sign in with Slack');
+    expect(await form.getByRole('link', { name: 'api.slack.com' }).count()).toBe(1);
+    await form.getByLabel('Client ID').waitFor();
+    await form.getByLabel(/^Client secret/).waitFor();
+    const outsideDetails = await page.locator('.service-page > :not([data-testid=service-details])').allInnerTexts();
+    expect(outsideDetails.join('\n')).not.toMatch(/PKCE|sophon:\/\/|localhost|127\.0\.0\.1|client_secret/i);
+    // The addresses to register: folded under Details, shown once, each with its own Copy button.
+    expect(await page.getByRole('list', { name: 'Redirect URIs to register' }).count()).toBe(0);
+    await page.getByTestId('service-details').locator('summary').click();
+    const list = page.getByRole('list', { name: 'Redirect URIs to register' });
+    expect(await list.count()).toBe(1);
+    expect(await page.locator('code', { hasText: 'sophon://oauth/callback' }).count()).toBe(1);
+    const uris = await list.locator('code').allTextContents();
+    expect(uris).toContain('sophon://oauth/callback');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: served.origin });
+    await list.getByRole('button', { name: 'Copy sophon://oauth/callback' }).click();
+    await list.getByText('Copied').waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText())).toBe('sophon://oauth/callback');
+    // No text on the page sends the person to a terminal.
+    expect(await page.locator('.service-page').innerText()).not.toMatch(/sophon (connect|models|skills)/);
+    await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
+    await page.screenshot({ path: join(SHOTS, 'look-service-slack-420-details.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.getByRole('button', { name: 'All services' }).click();
+    await page.getByRole('heading', { name: 'Add a connection' }).waitFor();
+  });
+
   it('reaches a service by keyboard alone: search, Tab to the card, Enter', async () => {
     await page.getByLabel('Search services').fill('openrouter');
     await page.keyboard.press('Tab'); // the "All" category chip

@@ -36,6 +36,12 @@ describe('catalog search', () => {
     expect(ids('zzqx')).toEqual([]);
   });
 
+  it('never sends a person to a terminal command from a service\'s page (summary, setup, description)', () => {
+    for (const s of catalog) {
+      for (const text of [s.summary, s.description, ...(s.setup ?? [])]) expect(text ?? '', s.id).not.toMatch(/`sophon\b|\bsophon (connect|models|skills|vault)\b/);
+    }
+  });
+
   it('knows every icon the catalog names (run `npm run logos` after adding one)', () => {
     for (const s of catalog) if (s.icon) expect(BRAND_ICONS[s.icon], s.id).toBeDefined();
   });
