@@ -289,7 +289,23 @@ describe('the window, at 420 and 1280 px, light and dark (Chromium against `soph
     await page.getByRole('heading', { name: 'Add a connection' }).waitFor();
   });
 
+  it('reads a rate-limited key the same in Models and in Connections: never "Usable" beside "Rate limited"', async () => {
+    await page.getByRole('button', { name: 'Connections', exact: true }).click();
+    const connection = page.locator('[data-testid=connection-list] li[data-state]', { hasText: 'team' });
+    const connectionWord = (await connection.locator('.badge').first().textContent())?.trim();
+    expect(connectionWord).toBe('Rate limited');
+    await page.getByRole('button', { name: 'Models', exact: true }).click();
+    const profile = page.getByTestId('models-view').locator('[data-provider=anthropic] li[data-profile="anthropic:team"]');
+    await profile.waitFor();
+    expect((await profile.locator('.badge').textContent())?.trim()).toBe(connectionWord);
+    expect(await profile.locator('.row-reason').textContent()).toMatch(/limiting requests/);
+    const check = page.getByTestId('models-check');
+    expect(await check.textContent()).not.toContain('Every profile is usable');
+    expect(await check.textContent()).toMatch(/team: Rate limited/);
+  });
+
   it('reaches a service by keyboard alone: search, Tab to the card, Enter', async () => {
+    await page.getByRole('button', { name: 'Add connection' }).click();
     await page.getByLabel('Search services').fill('openrouter');
     await page.keyboard.press('Tab'); // the "All" category chip
     const card = page.locator('.catalog-card[data-service=openrouter]');
