@@ -1,4 +1,4 @@
-import type { ConnectionView } from '../main/api/contract.ts';
+import type { ConnectionView, ProfileState, ProfileView } from '../main/api/contract.ts';
 import type { IconName } from './icon-names.ts';
 import { forWindow } from './humanize.ts';
 import { relative } from './format.ts';
@@ -72,4 +72,27 @@ export function presentConnection(c: ConnectionView, service: string, now: numbe
     return { tone: 'warn', icon: 'clock', word: 'Expires soon', reason: `The token cannot be renewed by Sophon — ${again} before it runs out.`, fix, ...(expiry ? { expiry } : {}) };
   }
   return { tone: 'ok', icon: 'checkCircle', word: 'Connected', ...(expiry ? { expiry } : {}) };
+}
+
+const PROFILE_LOOK: Readonly<Record<ProfileState, { readonly tone: Tone; readonly icon: IconName; readonly word: string }>> = {
+  usable: { tone: 'ok', icon: 'checkCircle', word: 'Usable' },
+  expiring: { tone: 'warn', icon: 'clock', word: 'Expires soon' },
+  expired: { tone: 'bad', icon: 'clock', word: 'Expired' },
+  missing: { tone: 'bad', icon: 'xCircle', word: 'Missing' },
+  needs_reauth: { tone: 'bad', icon: 'alert', word: 'Sign in again' },
+  error: { tone: 'bad', icon: 'xCircle', word: 'Not working' },
+};
+
+/**
+ * A model profile's state, read the way the Connections view reads the connection behind it:
+ * a key whose last test got HTTP 429 is "Rate limited" on both pages, never "Usable" on one.
+ * A CLI sign-in read in place keeps its own live state when that is the worse news.
+ */
+export function presentProfile(p: ProfileView, connection: ConnectionView | undefined, service: string, now: number): Presented {
+  const own = PROFILE_LOOK[p.state];
+  const ownReason = p.reason ? forWindow(p.reason) : undefined;
+  const mine: Presented = { ...own, ...(ownReason ? { reason: ownReason } : {}) };
+  if (!connection || (p.source === 'cli-sync' && own.tone !== 'ok')) return mine;
+  const linked = presentConnection(connection, service, now);
+  return linked.tone === 'ok' ? mine : linked;
 }

@@ -17,15 +17,6 @@ export const METHOD_TEXT: Readonly<Record<AuthMethodType, string>> = {
   cli_reader: 'Read from a CLI',
 };
 
-export const PROFILE_STATE_TEXT: Readonly<Record<ProfileState, string>> = {
-  usable: 'Usable',
-  expiring: 'Expires soon',
-  expired: 'Expired',
-  missing: 'Missing',
-  needs_reauth: 'Needs re-auth',
-  error: 'Error',
-};
-
 export const CLI_STATE_TEXT: Readonly<Record<CliStatusView['state'], string>> = {
   usable: 'Signed in',
   expiring: 'Signed in · expires soon',

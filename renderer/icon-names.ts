@@ -25,4 +25,5 @@ export type IconName =
   | 'external'
   | 'x'
   | 'key'
-  | 'bell';
+  | 'bell'
+  | 'copy';

@@ -82,7 +82,8 @@ function main(): void {
     // Before the vault is open there is nothing to show; the window opens once it is.
     if (!host || !router) return;
     if (!window || window.isDestroyed()) {
-      window = createMainWindow({ preload: join(appDir, 'dist', 'desktop', 'preload.cjs'), isQuitting: () => quitting, icon: join(appDir, 'assets', 'icon.png') });
+      const trayBounds = tray?.bounds();
+      window = createMainWindow({ preload: join(appDir, 'dist', 'desktop', 'preload.cjs'), isQuitting: () => quitting, icon: join(appDir, 'assets', 'icon.png'), ...(trayBounds ? { trayBounds } : {}) });
       const contents = window.webContents;
       const detach = router?.attach(contents);
       window.on('closed', () => detach?.());

@@ -1,5 +1,5 @@
 // Electron glue for the tray icon; what it shows comes from tray-model.ts.
-import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
+import { Menu, Tray, nativeImage, type MenuItemConstructorOptions, type Rectangle } from 'electron';
 import { join } from 'node:path';
 import { assertNever } from '../core/index.ts';
 import type { ConnectionView } from '../api/contract.ts';
@@ -15,6 +15,8 @@ export interface TrayActions {
 
 export interface SophonTray {
   update(connections: readonly ConnectionView[], serviceNames: ReadonlyMap<string, string>, liveAgentTokens?: number): void;
+  /** Where the icon is on screen; undefined where the OS does not say (Linux AppIndicator). */
+  bounds(): Rectangle | undefined;
   dispose(): void;
 }
 
@@ -63,5 +65,9 @@ export function createTray(assetsDir: string, actions: TrayActions): SophonTray 
     tray.setContextMenu(Menu.buildFromTemplate(model.items.map(toMenuItem)));
   };
   update([], new Map());
-  return { update, dispose: () => tray.destroy() };
+  const bounds = () => {
+    const b = tray.getBounds();
+    return b.width > 0 && b.height > 0 ? b : undefined;
+  };
+  return { update, bounds, dispose: () => tray.destroy() };
 }

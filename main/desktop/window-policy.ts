@@ -122,3 +122,54 @@ export const CONTENT_TYPES = WINDOW_CONTENT_TYPES;
 export function closeAction(quitting: boolean): 'hide' | 'close' {
   return quitting ? 'close' : 'hide';
 }
+
+export interface Rect {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** The tray's window is the primary size (issue 15): the renderer is designed at 420 px and up. */
+export const WINDOW_SIZE = { width: 440, height: 720, minWidth: 400, minHeight: 420 } as const;
+
+/** The gap kept between the window and the screen's edges (and the tray icon). */
+const EDGE = 8;
+
+export interface WindowPlacement {
+  readonly width: number;
+  readonly height: number;
+  readonly minWidth: number;
+  readonly minHeight: number;
+  /** Absent: no tray position is known (Linux AppIndicator reports none), so the OS centres it. */
+  readonly x?: number;
+  readonly y?: number;
+}
+
+/**
+ * Where the window first opens: tray-sized, next to the tray icon when the OS says where that
+ * is (the menu bar at the top on macOS, the taskbar at the bottom or a side on Windows), always
+ * inside the work area of that screen. It stays resizable up to the full screen.
+ */
+export function windowPlacement(workArea: Rect, trayBounds?: Rect): WindowPlacement {
+  const width = Math.min(WINDOW_SIZE.width, Math.max(WINDOW_SIZE.minWidth, workArea.width - 2 * EDGE));
+  const height = Math.min(WINDOW_SIZE.height, Math.max(WINDOW_SIZE.minHeight, workArea.height - 2 * EDGE));
+  const size = { width, height, minWidth: Math.min(WINDOW_SIZE.minWidth, width), minHeight: Math.min(WINDOW_SIZE.minHeight, height) };
+  if (!trayBounds || trayBounds.width <= 0 || trayBounds.height <= 0) return size;
+  const clamp = (value: number, low: number, high: number) => Math.round(Math.max(low, Math.min(value, high)));
+  const left = workArea.x + EDGE;
+  const right = workArea.x + workArea.width - width - EDGE;
+  const top = workArea.y + EDGE;
+  const bottom = workArea.y + workArea.height - height - EDGE;
+  const trayX = trayBounds.x + trayBounds.width / 2;
+  const trayY = trayBounds.y + trayBounds.height / 2;
+  // A taskbar on the left or right side: beside it, level with the icon.
+  const sideTaskbar = trayX < workArea.x || trayX > workArea.x + workArea.width;
+  if (sideTaskbar) {
+    const x = trayX < workArea.x ? left : right;
+    return { ...size, x: clamp(x, left, right), y: clamp(trayY - height / 2, top, bottom) };
+  }
+  // The menu bar or a taskbar at the top: below it; at the bottom: above it. Centred on the icon.
+  const y = trayY < workArea.y + workArea.height / 2 ? top : bottom;
+  return { ...size, x: clamp(trayX - width / 2, left, right), y: clamp(y, top, bottom) };
+}

@@ -1,9 +1,9 @@
 // Electron glue for the window: the app:// protocol and a hardened BrowserWindow.
 // The decisions live in window-policy.ts (tested without Electron).
-import { BrowserWindow, protocol, shell, type WebContents } from 'electron';
+import { BrowserWindow, protocol, screen, shell, type Rectangle, type WebContents } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { APP_CSP, APP_ORIGIN, APP_SCHEME, CONTENT_TYPES, appFileFor, closeAction, mayNavigate, windowOpenDecision, type ExternalUrls } from './window-policy.ts';
+import { APP_CSP, APP_ORIGIN, APP_SCHEME, CONTENT_TYPES, appFileFor, closeAction, mayNavigate, windowOpenDecision, windowPlacement, type ExternalUrls } from './window-policy.ts';
 
 /** Must run before `ready`: app:// behaves like a secure, standard origin. */
 export function registerAppScheme(): void {
@@ -51,14 +51,23 @@ export interface MainWindowOptions {
   readonly preload: string;
   readonly isQuitting: () => boolean;
   readonly icon?: string;
+  /** Where the tray icon is (macOS, Windows); the window opens beside it. */
+  readonly trayBounds?: Rectangle;
+}
+
+/** The work area of the screen the tray icon is on, else the one under the pointer. */
+function workAreaFor(trayBounds: Rectangle | undefined): Rectangle {
+  const known = trayBounds && trayBounds.width > 0 && trayBounds.height > 0;
+  return (known ? screen.getDisplayMatching(trayBounds) : screen.getDisplayNearestPoint(screen.getCursorScreenPoint())).workArea;
 }
 
 export function createMainWindow(options: MainWindowOptions): BrowserWindow {
+  // Tray-sized by default, beside the tray icon; resizable and maximizable up to the full screen.
+  const placement = windowPlacement(workAreaFor(options.trayBounds), options.trayBounds);
   const window = new BrowserWindow({
-    width: 1040,
-    height: 760,
-    minWidth: 560,
-    minHeight: 420,
+    ...placement,
+    resizable: true,
+    maximizable: true,
     show: false,
     title: 'Sophon',
     ...(options.icon ? { icon: options.icon } : {}),

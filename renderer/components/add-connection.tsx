@@ -109,7 +109,7 @@ export function summaryOf(s: ServiceSummary): string {
 export function methodName(method: AuthMethodView): string {
   switch (method.type) {
     case 'oauth2':
-      return 'Sign in in the browser';
+      return 'Sign in with the browser';
     case 'device':
       return 'Sign in with a code';
     case 'api_key':

@@ -1,14 +1,14 @@
 import { useId, useMemo, useState } from 'react';
 import type { AuthOrderView, ModelsStatusView, ProfileView, ServiceSummary } from '../../main/api/contract.ts';
-import { PROFILE_STATE_TEXT, SOURCE_TEXT, relative } from '../format.ts';
-import { withCode } from '../with-code.ts';
+import { SOURCE_TEXT, relative } from '../format.ts';
+import { presentProfile, type Presented } from '../connection-state.ts';
 import { forWindow } from '../humanize.ts';
 import { Icon } from '../icons.tsx';
 import { PROVIDER_SERVICES, type ProfileTest } from '../models-store.ts';
 import { useActions, useSophon } from '../store-context.tsx';
 import { ProviderSignIns, useModelsLoaded } from './provider-cards.tsx';
 import { ServiceLogo } from './service-logo.tsx';
-import { StateBadge, profileLook } from './state-badge.tsx';
+import { StateBadge } from './state-badge.tsx';
 
 const PROVIDER_NAMES: Readonly<Record<string, string>> = {
   anthropic: 'Claude (Anthropic)',
@@ -38,9 +38,20 @@ export function ModelsView() {
   useModelsLoaded();
   const models = useSophon((s) => s.models);
   const catalog = useSophon((s) => s.catalog);
+  const connections = useSophon((s) => s.connections);
   const { loadModels } = useActions();
   const status = models.status;
   const services = useMemo(() => new Map(catalog.map((s) => [s.id, s])), [catalog]);
+  // Each profile read as the Connections view reads its connection (one state, one reason, both pages).
+  const looks = useMemo(() => {
+    const now = Date.now();
+    const out = new Map<string, Presented>();
+    for (const p of status?.profiles ?? []) {
+      const connection = p.connectionId ? connections[p.connectionId] : undefined;
+      out.set(p.id, presentProfile(p, connection, services.get(p.service)?.name ?? p.service, now));
+    }
+    return out;
+  }, [status, connections, services]);
   const providers = useMemo(() => {
     if (!status) return { shown: [], rest: [] };
     const has = (id: string) => status.profiles.some((p) => p.provider === id);
@@ -70,7 +81,7 @@ export function ModelsView() {
         </p>
       ) : (
         <>
-          {status.profiles.length > 0 && <CheckLine check={status.check} />}
+          {status.profiles.length > 0 && <CheckLine profiles={status.profiles} looks={looks} />}
           {providers.shown.map((p) => (
             <ProviderSection
               key={p.id}
@@ -80,6 +91,7 @@ export function ModelsView() {
               fallbackOrder={p.order}
               profiles={status.profiles.filter((profile) => profile.provider === p.id)}
               tests={models.tests}
+              looks={looks}
               services={services}
               apiServices={p.services}
             />
@@ -97,23 +109,27 @@ function rankOf(provider: string): number {
   return i < 0 ? order.length : i;
 }
 
-/** What `sophon models status --check` would say, as one line. */
-function CheckLine({ check }: { readonly check: ModelsStatusView['check'] }) {
-  if (check.exitCode === 0) {
+/** Every profile at a glance, in the words its row (and its connection's row) uses; the row says why. */
+function CheckLine({ profiles, looks }: { readonly profiles: readonly ProfileView[]; readonly looks: ReadonlyMap<string, Presented> }) {
+  const problems = profiles.map((p) => ({ p, look: looks.get(p.id) })).filter((x): x is { p: ProfileView; look: Presented } => x.look !== undefined && x.look.tone !== 'ok');
+  if (problems.length === 0) {
     return (
       <p className="status-line tone-ok" data-testid="models-check">
         <Icon name="checkCircle" /> Every profile is usable.
       </p>
     );
   }
+  const bad = problems.some((x) => x.look.tone === 'bad');
   return (
-    <div className={`status-line tone-${check.exitCode === 1 ? 'bad' : 'warn'}`} data-testid="models-check">
-      <Icon name={check.exitCode === 1 ? 'alert' : 'clock'} />
+    <div className={`status-line tone-${bad ? 'bad' : 'warn'}`} data-testid="models-check">
+      <Icon name={bad ? 'alert' : 'clock'} />
       <div>
-        <p>{check.exitCode === 1 ? 'Some profiles cannot be used.' : 'A profile runs out within a day.'}</p>
+        <p>{bad ? 'Some profiles cannot be used.' : problems.length === 1 ? 'One profile needs a look.' : 'Some profiles need a look.'}</p>
         <ul className="small plain">
-          {check.problems.map((problem) => (
-            <li key={problem}>{withCode(problem)}</li>
+          {problems.map(({ p, look }) => (
+            <li key={p.id}>
+              {PROVIDER_NAMES[p.provider] ?? p.provider} · {p.name}: {look.word}
+            </li>
           ))}
         </ul>
       </div>
@@ -128,11 +144,12 @@ interface ProviderSectionProps {
   readonly fallbackOrder: readonly string[];
   readonly profiles: readonly ProfileView[];
   readonly tests: Readonly<Record<string, ProfileTest>>;
+  readonly looks: ReadonlyMap<string, Presented>;
   readonly services: ReadonlyMap<string, ServiceSummary>;
   readonly apiServices: readonly string[];
 }
 
-function ProviderSection({ provider, billing, order, fallbackOrder, profiles, tests, services, apiServices }: ProviderSectionProps) {
+function ProviderSection({ provider, billing, order, fallbackOrder, profiles, tests, looks, services, apiServices }: ProviderSectionProps) {
   const { resetOrder, openService } = useActions();
   const name = PROVIDER_NAMES[provider] ?? provider;
   const signInService = SUBSCRIPTION_SIGNIN[provider];
@@ -174,7 +191,7 @@ function ProviderSection({ provider, billing, order, fallbackOrder, profiles, te
           )}
           <ol className="rows" aria-label={`${name} profiles, in the order they are tried`}>
             {ordered.map((p) => (
-              <ProfileRow key={p.id} profile={p} position={effective.indexOf(p.id)} count={effective.length} movable={movable} test={tests[p.id]} />
+              <ProfileRow key={p.id} profile={p} look={looks.get(p.id)} position={effective.indexOf(p.id)} count={effective.length} movable={movable} test={tests[p.id]} />
             ))}
           </ol>
         </>
@@ -234,10 +251,10 @@ function MoreProviders({ providers, services }: { readonly providers: ModelsStat
   );
 }
 
-function ProfileRow({ profile: p, position, count, movable, test }: { readonly profile: ProfileView; readonly position: number; readonly count: number; readonly movable: boolean; readonly test: ProfileTest | undefined }) {
+function ProfileRow({ profile: p, look, position, count, movable, test }: { readonly profile: ProfileView; readonly look: Presented | undefined; readonly position: number; readonly count: number; readonly movable: boolean; readonly test: ProfileTest | undefined }) {
   const { moveProfile, testProfile } = useActions();
   const now = Date.now();
-  const dead = p.state === 'expired' || p.state === 'needs_reauth' || p.state === 'missing';
+  const dead = p.state === 'expired' || p.state === 'needs_reauth' || p.state === 'missing' || look?.tone === 'bad';
   const meta = [
     SOURCE_TEXT[p.source] + (p.connectionId ? ' · linked' : p.source === 'cli-sync' ? ' · found on this machine, not linked' : ''),
     p.plan && `plan ${p.plan}`,
@@ -246,7 +263,7 @@ function ProfileRow({ profile: p, position, count, movable, test }: { readonly p
     p.cost ? 'no cost per token' : 'billed per token',
   ].filter(Boolean);
   return (
-    <li className="row" data-profile={p.id} data-state={p.state}>
+    <li className="row" data-profile={p.id} data-state={p.state} data-tone={look?.tone}>
       {position >= 0 && count > 1 && (
         <span className="position" aria-hidden="true">
           {position + 1}
@@ -256,10 +273,10 @@ function ProfileRow({ profile: p, position, count, movable, test }: { readonly p
         <div className="row-title">
           <span className="label">{p.name}</span>
           {p.account && <span className="muted account">{p.account}</span>}
-          <StateBadge {...profileLook(p.state)} word={PROFILE_STATE_TEXT[p.state]} />
+          {look && <StateBadge tone={look.tone} icon={look.icon} word={look.word} />}
         </div>
         <p className="row-meta muted">{meta.join(' · ')}</p>
-        {p.reason && <p className="row-reason tone-text-bad">{withCode(p.reason)}</p>}
+        {look?.reason && <p className={`row-reason tone-text-${look.tone}`}>{look.reason}</p>}
         {test && (
           <p className={`test-result ${test.running ? '' : test.ok ? 'ok' : 'fail'}`} role="status">
             {test.running ? 'Testing…' : `${test.ok ? 'Test passed' : 'Test failed'}: ${forWindow(test.message ?? '')}`}

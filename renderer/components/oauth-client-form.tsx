@@ -4,7 +4,10 @@ import { hostOf } from '../format.ts';
 import { forWindow } from '../humanize.ts';
 import { useActions } from '../store-context.tsx';
 
-/** A service whose sign-in needs the person's own OAuth client: register it, paste its id here. */
+/**
+ * A service whose sign-in needs the person's own OAuth client: in plain words what to register
+ * and where, then its id (and secret). The redirect addresses to give it are under Details, once.
+ */
 export function OAuthClientForm({ service, method }: { readonly service: ServiceSummary; readonly method: AuthMethodView }) {
   const { configureClient } = useActions();
   const id = useId();
@@ -16,7 +19,7 @@ export function OAuthClientForm({ service, method }: { readonly service: Service
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (clientId.trim() === '') {
-      setError('Paste the client id of the OAuth app you registered.');
+      setError(`Paste the client ID of the app you registered at ${service.name}.`);
       return;
     }
     if (method.clientKind === 'confidential' && clientSecret.trim() === '') {
@@ -29,39 +32,36 @@ export function OAuthClientForm({ service, method }: { readonly service: Service
     setError(result.ok ? undefined : forWindow(result.error.message));
   };
 
+  const secretRequired = method.clientKind === 'confidential';
   return (
     <form noValidate onSubmit={(e) => void submit(e)} className="client-form" aria-labelledby={`${id}-title`}>
-      <h4 id={`${id}-title`}>First, your own app at {service.name}</h4>
-      <p className="muted">
-        {service.name} has no sign-in app for desktop programs, so Sophon signs in through one you register.{' '}
-        {method.clientRegistrationUrl && (
+      <h3 id={`${id}-title`}>Sign in with {service.name}</h3>
+      <p>
+        {service.name} signs desktop apps in only through an app you register there yourself
+        {method.clientRegistrationUrl ? (
           <>
-            Register one at{' '}
+            {' '}
+            — create one at{' '}
             <a href={method.clientRegistrationUrl} target="_blank" rel="noopener noreferrer">
               {hostOf(method.clientRegistrationUrl)}
             </a>
-            , then paste its client id.
+            , then paste its client ID here.
           </>
+        ) : (
+          <>: paste its client ID here.</>
         )}
       </p>
       {method.redirectUris && method.redirectUris.length > 0 && (
-        <div className="redirect-uris">
-          <p className="muted">Add {method.redirectUris.length > 1 ? 'these redirect URIs' : 'this redirect URI'} to the app, exactly as written:</p>
-          <ul aria-label="Redirect URIs to register">
-            {method.redirectUris.map((r) => (
-              <li key={r.uri}>
-                <code>{r.uri}</code>
-              </li>
-            ))}
-          </ul>
-        </div>
+        <p className="muted small">
+          {service.name} asks where sign-in returns: copy {method.redirectUris.length > 1 ? 'the addresses' : 'the address'} from Details below.
+        </p>
       )}
       <div className="field">
-        <label htmlFor={`${id}-client`}>Client id</label>
+        <label htmlFor={`${id}-client`}>Client ID</label>
         <input id={`${id}-client`} value={clientId} autoComplete="off" spellCheck={false} onChange={(e) => setClientId(e.target.value)} />
       </div>
       <div className="field">
-        <label htmlFor={`${id}-secret`}>{method.clientKind === 'confidential' ? `Client secret (${service.name} requires it)` : 'Client secret (only if the app has one)'}</label>
+        <label htmlFor={`${id}-secret`}>{secretRequired ? `Client secret (${service.name} requires it)` : 'Client secret (only if the app has one)'}</label>
         <input id={`${id}-secret`} type="password" value={clientSecret} autoComplete="off" onChange={(e) => setClientSecret(e.target.value)} />
       </div>
       {error && (
@@ -69,7 +69,7 @@ export function OAuthClientForm({ service, method }: { readonly service: Service
           {error}
         </p>
       )}
-      <button type="submit" disabled={busy}>
+      <button type="submit" className="primary" disabled={busy}>
         Save client
       </button>
     </form>

@@ -213,6 +213,20 @@ function ServiceDetails({ service }: { readonly service: ServiceSummary }) {
         <Icon name="chevronRight" className="disclosure" /> Details
       </summary>
       <div className="details-body">
+        {redirectUris.length > 0 && (
+          <div className="redirect-uris">
+            <h4>{redirectUris.length > 1 ? 'Redirect URIs to register' : 'Redirect URI to register'}</h4>
+            <p className="muted small">Give {redirectUris.length > 1 ? 'these' : 'this'} to the app at {service.name}, exactly as written.</p>
+            <ul className="plain copy-list" aria-label="Redirect URIs to register">
+              {redirectUris.map((uri) => (
+                <li key={uri}>
+                  <code>{uri}</code>
+                  <CopyButton text={uri} what={uri} />
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
         {service.description && <p>{withCode(service.description)}</p>}
         <dl className="facts small">
           <dt>Service id</dt>
@@ -232,20 +246,6 @@ function ServiceDetails({ service }: { readonly service: ServiceSummary }) {
                     {s}
                   </code>
                 ))}
-              </dd>
-            </>
-          )}
-          {redirectUris.length > 0 && (
-            <>
-              <dt>Redirect URIs to register</dt>
-              <dd>
-                <ul className="plain">
-                  {redirectUris.map((uri) => (
-                    <li key={uri}>
-                      <code>{uri}</code>
-                    </li>
-                  ))}
-                </ul>
               </dd>
             </>
           )}
@@ -284,5 +284,28 @@ function ServiceDetails({ service }: { readonly service: ServiceSummary }) {
         </dl>
       </div>
     </details>
+  );
+}
+
+/** Copies one value (a redirect URI) and says so where a screen reader hears it. */
+function CopyButton({ text, what }: { readonly text: string; readonly what: string }) {
+  const [said, setSaid] = useState<string | undefined>();
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setSaid('Copied');
+    } catch {
+      setSaid('Select it and copy it yourself');
+    }
+  };
+  return (
+    <>
+      <button type="button" className="copy-button" aria-label={`Copy ${what}`} onClick={() => void copy()}>
+        <Icon name="copy" size={14} /> Copy
+      </button>
+      <span className="muted small" aria-live="polite">
+        {said}
+      </span>
+    </>
   );
 }

@@ -201,13 +201,16 @@ describe('dashboard end to end (Chromium against `sophon serve --dashboard`)', (
       await page.getByRole('heading', { name: heading }).waitFor();
     };
     await open('dropbox', /^Dropbox/, 'Connect Dropbox');
-    expect(await page.getByRole('list', { name: 'Redirect URIs to register' }).innerText()).toBe('http://127.0.0.1:53682/oauth/callback');
+    // The form says what to register in words; the address itself is under Details, once.
+    await page.getByText('copy the address from Details below').waitFor();
+    await page.getByTestId('service-details').locator('summary').click();
+    expect(await page.getByRole('list', { name: 'Redirect URIs to register' }).locator('code').allTextContents()).toEqual(['http://127.0.0.1:53682/oauth/callback']);
     expect(await axeSeriousViolations(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, '16-oauth-client-redirect.png'), fullPage: true });
     // A Google "Desktop app" client needs nothing registered, but its secret is required.
     await open('gmail', /^Gmail/, 'Connect Gmail');
     expect(await page.getByRole('list', { name: 'Redirect URIs to register' }).count()).toBe(0);
-    await page.getByLabel('Client id').fill('1234-abc.apps.googleusercontent.com');
+    await page.getByLabel('Client ID').fill('1234-abc.apps.googleusercontent.com');
     await page.getByRole('button', { name: 'Save client' }).click();
     await page.getByText('Gmail requires the client secret too').waitFor();
   });

@@ -53,22 +53,55 @@ async function seedConnections(home: string, env: NodeJS.ProcessEnv): Promise<vo
   await host.dispose();
 }
 
-/** Every card, row and badge keeps its content inside its box, and the page does not scroll sideways. */
+interface El {
+  readonly scrollWidth: number;
+  readonly clientWidth: number;
+  readonly scrollHeight: number;
+  readonly clientHeight: number;
+  readonly className: string | { baseVal: string };
+  readonly tagName: string;
+  readonly textContent: string | null;
+  readonly children: ArrayLike<El>;
+  getBoundingClientRect(): { left: number; right: number; width: number };
+  querySelectorAll(s: string): ArrayLike<El>;
+}
+
+/**
+ * Every card, row and badge keeps its content inside its box, the page does not scroll
+ * sideways, and nothing inside a box is clipped: no element wider than its own box (a label
+ * cut to "C"), and no text cut off by an ellipsis or a line clamp (a name or a summary).
+ */
 async function overflowProblems(page: Page): Promise<string[]> {
   return page.evaluate(() => {
-    const doc = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number }; querySelectorAll(s: string): ArrayLike<{ scrollWidth: number; clientWidth: number; className: string; textContent: string | null; getBoundingClientRect(): { left: number; right: number; width: number }; children: ArrayLike<unknown> }> } }).document;
+    const g = globalThis as unknown as { document: { documentElement: El; querySelectorAll(s: string): ArrayLike<El> }; getComputedStyle(e: El): { overflowX: string; overflowY: string; textOverflow: string; webkitLineClamp: string; display: string } };
+    const doc = g.document;
     const out: string[] = [];
+    const name = (e: El) => `${e.tagName.toLowerCase()}.${typeof e.className === 'string' ? e.className.split(' ').join('.') : e.className.baseVal}`;
+    const text = (e: El) => (e.textContent ?? '').trim().slice(0, 60);
     if (doc.documentElement.scrollWidth > doc.documentElement.clientWidth + 1) out.push(`page scrolls sideways (${doc.documentElement.scrollWidth} > ${doc.documentElement.clientWidth})`);
     const boxes = doc.querySelectorAll('.card, .catalog-card, .row, .badge, .notice, .segmented, .status-line, .banner');
+    const seen = new Set<El>();
     for (let i = 0; i < boxes.length; i++) {
       const box = boxes[i]!;
       const rect = box.getBoundingClientRect();
       if (rect.width === 0) continue;
-      if (box.scrollWidth > box.clientWidth + 1) out.push(`${box.className}: content ${box.scrollWidth}px in ${box.clientWidth}px — "${(box.textContent ?? '').slice(0, 60)}"`);
-      const kids = box.children as ArrayLike<{ getBoundingClientRect(): { left: number; right: number; width: number } }>;
+      if (box.scrollWidth > box.clientWidth + 1) out.push(`${name(box)}: content ${box.scrollWidth}px in ${box.clientWidth}px — "${text(box)}"`);
+      const kids = box.children;
       for (let k = 0; k < kids.length; k++) {
         const r = kids[k]!.getBoundingClientRect();
-        if (r.width > 0 && (r.right > rect.right + 1 || r.left < rect.left - 1)) out.push(`${box.className}: a child sticks out — "${(box.textContent ?? '').slice(0, 60)}"`);
+        if (r.width > 0 && (r.right > rect.right + 1 || r.left < rect.left - 1)) out.push(`${name(box)}: a child sticks out — "${text(box)}"`);
+      }
+      // Inside the box: any element whose content is wider than it, or cut off below a clamp.
+      const inner = box.querySelectorAll('*');
+      for (let k = 0; k < inner.length; k++) {
+        const el = inner[k]!;
+        // Form fields scroll their own text; screen-reader-only text is clipped on purpose.
+        if (seen.has(el) || /^(INPUT|SELECT|TEXTAREA|svg|path|OPTION)$/i.test(el.tagName) || el.clientWidth === 0 || name(el).includes('.visually-hidden')) continue;
+        seen.add(el);
+        const style = g.getComputedStyle(el);
+        if (el.scrollWidth > el.clientWidth + 1) out.push(`${name(el)} is clipped or overflows (${el.scrollWidth}px in ${el.clientWidth}px) — "${text(el)}"`);
+        const clips = style.overflowY !== 'visible' || (style.webkitLineClamp !== '' && style.webkitLineClamp !== 'none');
+        if (clips && el.scrollHeight > el.clientHeight + 1) out.push(`${name(el)} is cut off below (${el.scrollHeight}px in ${el.clientHeight}px) — "${text(el)}"`);
       }
     }
     return out;
@@ -222,7 +255,57 @@ describe('the window, at 420 and 1280 px, light and dark (Chromium against `soph
     await search.fill('');
   });
 
+  it('the Slack page leads in plain words, shows its redirect URIs once (under Details, each with Copy) and no CLI command', async () => {
+    await page.setViewportSize({ width: 420, height: 720 });
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await page.locator('.catalog-card[data-service=slack]').click();
+    await page.getByRole('heading', { name: 'Connect Slack' }).waitFor();
+    const form = page.locator('.method-card');
+    // First what to do, in words: sign in with Slack, through an app registered there (linked), then its client ID.
+    expect(await form.locator('h3').first().textContent()).toBe('Sign in with Slack');
+    expect(await form.getByRole('link', { name: 'api.slack.com' }).count()).toBe(1);
+    await form.getByLabel('Client ID').waitFor();
+    await form.getByLabel(/^Client secret/).waitFor();
+    const outsideDetails = await page.locator('.service-page > :not([data-testid=service-details])').allInnerTexts();
+    expect(outsideDetails.join('\n')).not.toMatch(/PKCE|sophon:\/\/|localhost|127\.0\.0\.1|client_secret/i);
+    // The addresses to register: folded under Details, shown once, each with its own Copy button.
+    expect(await page.getByRole('list', { name: 'Redirect URIs to register' }).count()).toBe(0);
+    await page.getByTestId('service-details').locator('summary').click();
+    const list = page.getByRole('list', { name: 'Redirect URIs to register' });
+    expect(await list.count()).toBe(1);
+    expect(await page.locator('code', { hasText: 'sophon://oauth/callback' }).count()).toBe(1);
+    const uris = await list.locator('code').allTextContents();
+    expect(uris).toContain('sophon://oauth/callback');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: served.origin });
+    await list.getByRole('button', { name: 'Copy sophon://oauth/callback' }).click();
+    await list.getByText('Copied').waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText())).toBe('sophon://oauth/callback');
+    // No text on the page sends the person to a terminal.
+    expect(await page.locator('.service-page').innerText()).not.toMatch(/sophon (connect|models|skills)/);
+    await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
+    await page.screenshot({ path: join(SHOTS, 'look-service-slack-420-details.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.getByRole('button', { name: 'All services' }).click();
+    await page.getByRole('heading', { name: 'Add a connection' }).waitFor();
+  });
+
+  it('reads a rate-limited key the same in Models and in Connections: never "Usable" beside "Rate limited"', async () => {
+    await page.getByRole('button', { name: 'Connections', exact: true }).click();
+    const connection = page.locator('[data-testid=connection-list] li[data-state]', { hasText: 'team' });
+    const connectionWord = (await connection.locator('.badge').first().textContent())?.trim();
+    expect(connectionWord).toBe('Rate limited');
+    await page.getByRole('button', { name: 'Models', exact: true }).click();
+    const profile = page.getByTestId('models-view').locator('[data-provider=anthropic] li[data-profile="anthropic:team"]');
+    await profile.waitFor();
+    expect((await profile.locator('.badge').textContent())?.trim()).toBe(connectionWord);
+    expect(await profile.locator('.row-reason').textContent()).toMatch(/limiting requests/);
+    const check = page.getByTestId('models-check');
+    expect(await check.textContent()).not.toContain('Every profile is usable');
+    expect(await check.textContent()).toMatch(/team: Rate limited/);
+  });
+
   it('reaches a service by keyboard alone: search, Tab to the card, Enter', async () => {
+    await page.getByRole('button', { name: 'Add connection' }).click();
     await page.getByLabel('Search services').fill('openrouter');
     await page.keyboard.press('Tab'); // the "All" category chip
     const card = page.locator('.catalog-card[data-service=openrouter]');

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceSummary, type AuditEntryView, type ConnectionView } from '../../main/api/contract.ts';
+import { ServiceSummary, type AuditEntryView, type ConnectionView, type ProfileView } from '../../main/api/contract.ts';
 import { BUILTIN_SERVICES } from '../../main/core/catalog/builtin/index.ts';
 import { ServiceDefinition } from '../../main/core/catalog/schema.ts';
 import { groupAudit } from '../../renderer/audit-text.ts';
 import { searchCatalog } from '../../renderer/catalog-search.ts';
-import { presentConnection } from '../../renderer/connection-state.ts';
+import { presentConnection, presentProfile } from '../../renderer/connection-state.ts';
 import { grantDiff, grantSentence } from '../../renderer/grant-text.ts';
 import { forWindow } from '../../renderer/humanize.ts';
 import { BRAND_ICONS } from '../../renderer/logos/brand-icons.ts';
@@ -36,6 +36,12 @@ describe('catalog search', () => {
     expect(ids('zzqx')).toEqual([]);
   });
 
+  it('never sends a person to a terminal command from a service\'s page (summary, setup, description)', () => {
+    for (const s of catalog) {
+      for (const text of [s.summary, s.description, ...(s.setup ?? [])]) expect(text ?? '', s.id).not.toMatch(/`sophon\b|\bsophon (connect|models|skills|vault)\b/);
+    }
+  });
+
   it('knows every icon the catalog names (run `npm run logos` after adding one)', () => {
     for (const s of catalog) if (s.icon) expect(BRAND_ICONS[s.icon], s.id).toBeDefined();
   });
@@ -62,6 +68,33 @@ describe('a connection in words', () => {
     expect(dead.expiry).toBeUndefined();
     expect(presentConnection({ ...base, expiresAt: NOW + 3_600_000, refreshable: true }, 'Gmail', NOW).expiry).toBeUndefined();
     expect(presentConnection({ ...base, authMethod: 'bearer', expiresAt: NOW + 3 * 3_600_000 }, 'Slack', NOW).expiry).toBe('expires in 3 h');
+  });
+});
+
+describe('a model profile in words, as its connection reads', () => {
+  const key: ConnectionView = { ...base, id: 'anthropic-1', service: 'anthropic', label: 'team', authMethod: 'api_key' };
+  const profile: ProfileView = { id: 'anthropic:team', provider: 'anthropic', name: 'team', service: 'anthropic', source: 'api-key', state: 'usable', refreshable: false, connectionId: key.id, billing: 'per-token' };
+
+  it('says Rate limited (not Usable) for a key whose last test got HTTP 429, exactly as the Connections view does', () => {
+    const limited = { ...key, lastTest: { at: '', ok: false, status: 429, message: 'Anthropic API answered HTTP 429: rate_limit_error', durationMs: 1 } };
+    const asConnection = presentConnection(limited, 'Anthropic API', NOW);
+    expect(asConnection.word).toBe('Rate limited');
+    expect(presentProfile(profile, limited, 'Anthropic API', NOW)).toEqual(asConnection);
+  });
+
+  it('reads a failing or revoked credential alike on both pages, and Usable only when the connection is fine', () => {
+    for (const c of [
+      { ...key, state: 'error' as const, stateReason: 'Anthropic answered HTTP 401', lastTest: { at: '', ok: false, status: 401, message: 'HTTP 401', durationMs: 1 } },
+      { ...key, authMethod: 'oauth2' as const, state: 'needs_reauth' as const, stateReason: 'the provider revoked it' },
+    ]) {
+      expect(presentProfile({ ...profile, state: c.state }, c, 'Anthropic API', NOW)).toEqual(presentConnection(c, 'Anthropic API', NOW));
+    }
+    expect(presentProfile(profile, key, 'Anthropic API', NOW)).toMatchObject({ word: 'Usable', tone: 'ok' });
+  });
+
+  it('keeps a CLI sign-in\'s own live state when that is the worse news, in words without a command', () => {
+    const cli = { ...profile, source: 'cli-sync' as const, state: 'expired' as const, reason: 'the Claude Code sign-in expired — run `claude` to sign in again' };
+    expect(presentProfile(cli, { ...key, authMethod: 'cli_reader' }, 'Claude subscription', NOW)).toMatchObject({ word: 'Expired', tone: 'bad', reason: 'The Claude Code sign-in expired.' });
   });
 });
 

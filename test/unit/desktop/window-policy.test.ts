@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { APP_CSP, ExternalUrls, appFileFor, closeAction, mayNavigate, windowOpenDecision } from '../../../main/desktop/window-policy.ts';
+import { APP_CSP, ExternalUrls, WINDOW_SIZE, appFileFor, closeAction, mayNavigate, windowOpenDecision, windowPlacement, type Rect } from '../../../main/desktop/window-policy.ts';
 
 describe('window policy', () => {
   it('opens in the system browser only http(s) URLs the app itself produced', () => {
@@ -49,5 +49,53 @@ describe('window policy', () => {
     expect(APP_CSP).not.toContain('unsafe');
     expect(closeAction(false)).toBe('hide');
     expect(closeAction(true)).toBe('close');
+  });
+
+  describe('where the window first opens', () => {
+    const inside = (w: Rect, p: { x?: number; y?: number; width: number; height: number }) =>
+      p.x !== undefined && p.y !== undefined && p.x >= w.x && p.y >= w.y && p.x + p.width <= w.x + w.width && p.y + p.height <= w.y + w.height;
+
+    it('is tray-sized, resizable down to 400 px (the window is designed from 420 px up)', () => {
+      const p = windowPlacement({ x: 0, y: 0, width: 1920, height: 1080 });
+      expect(p).toEqual({ width: WINDOW_SIZE.width, height: WINDOW_SIZE.height, minWidth: 400, minHeight: 420 });
+      expect(p.width).toBeLessThan(480);
+      expect(p.width).toBeGreaterThanOrEqual(420);
+    });
+
+    it('opens below a macOS menu-bar icon, centred on it, inside the screen', () => {
+      const work = { x: 0, y: 25, width: 1440, height: 875 };
+      const p = windowPlacement(work, { x: 1000, y: 0, width: 24, height: 24 });
+      expect(p.x).toBe(1012 - p.width / 2);
+      expect(p.y).toBe(25 + 8);
+      expect(inside(work, p)).toBe(true);
+    });
+
+    it('opens above a Windows taskbar icon in the corner, kept inside the work area', () => {
+      const work = { x: 0, y: 0, width: 1920, height: 1040 };
+      const p = windowPlacement(work, { x: 1880, y: 1045, width: 32, height: 32 });
+      expect(p.x! + p.width).toBe(1920 - 8);
+      expect(p.y! + p.height).toBe(1040 - 8);
+      expect(inside(work, p)).toBe(true);
+    });
+
+    it('opens beside a taskbar on the left, and on a second screen to the right', () => {
+      const left = { x: 60, y: 0, width: 1860, height: 1080 };
+      const p = windowPlacement(left, { x: 14, y: 900, width: 32, height: 32 });
+      expect(p.x).toBe(68);
+      expect(inside(left, p)).toBe(true);
+      const second = { x: 1920, y: 0, width: 2560, height: 1400 };
+      const q = windowPlacement(second, { x: 4300, y: 1405, width: 24, height: 24 });
+      expect(inside(second, q)).toBe(true);
+    });
+
+    it('fits a small screen, and lets the OS centre it when the tray says nothing of where it is (Linux)', () => {
+      const small = { x: 0, y: 0, width: 800, height: 600 };
+      const p = windowPlacement(small, { x: 780, y: 0, width: 20, height: 20 });
+      expect(p.height).toBeLessThanOrEqual(600 - 16);
+      expect(inside(small, p)).toBe(true);
+      const unknown = windowPlacement(small, { x: 0, y: 0, width: 0, height: 0 });
+      expect(unknown.x).toBeUndefined();
+      expect(unknown.y).toBeUndefined();
+    });
   });
 });

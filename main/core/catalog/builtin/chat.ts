@@ -8,7 +8,7 @@ export const CHAT_SERVICES: readonly ServiceDefinitionInput[] = [
     id: 'slack',
     name: 'Slack',
     category: 'chat',
-    description: 'The Slack Web API with a user token. Turn on PKCE in the app\'s OAuth settings (one-way: it makes the app a public client, no secret needed) and add the redirect URLs Sophon shows (`sophon connect configure slack`). Desktop redirects cannot request bot scopes; paste a bot token (xoxb-) instead.',
+    description: 'The Slack Web API with a user token. Turn on PKCE in the app\'s OAuth settings (one-way: it makes the app a public client, no secret needed) and add the redirect URLs Sophon shows for it. Desktop redirects cannot request bot scopes; paste a bot token (xoxb-) instead.',
     docsUrl: 'https://docs.slack.dev/reference/methods',
     auth: [
       {

@@ -54,7 +54,7 @@ export const BUILTIN_LISTINGS: Readonly<Record<string, Listing>> = {
   slack: {
     summary: 'Read channels and people in your workspace',
     keywords: ['chat', 'messages', 'workspace'],
-    setup: ['Create a Slack app, turn on PKCE and add Sophon’s addresses as redirect URLs (see Details).', 'Paste its client ID here and sign in; or paste a bot token.'],
+    setup: ['Create an app for Sophon at Slack and set it up as Details says: a redirect address and one switch.', 'Paste its client ID here and sign in through your browser — or paste a token from that app instead.'],
   },
   discord: { summary: 'Your Discord account, or your bot', keywords: ['chat', 'bot', 'server', 'gaming'], icon: 'discord', setup: ['Paste your bot’s token from the Discord developer portal, or register an application to sign in as yourself.'] },
   'microsoft-teams': { summary: 'See your teams and channels', keywords: ['chat', 'microsoft', 'meetings'], setup: MICROSOFT_CLIENT_STEPS },

@@ -145,7 +145,7 @@ export const PROJECT_SERVICES: readonly ServiceDefinitionInput[] = [
     id: 'todoist',
     name: 'Todoist',
     category: 'project',
-    description: 'The Todoist API v1. An app in the console has a single OAuth redirect URL: register the one `sophon connect configure todoist` shows (its port is fixed), or paste a personal API token instead.',
+    description: 'The Todoist API v1. An app in the console has a single OAuth redirect URL: register the one Sophon shows for it (its port is fixed), or paste a personal API token instead.',
     docsUrl: 'https://developer.todoist.com/api/v1/',
     auth: [
       {
