@@ -93,6 +93,8 @@ export const TestResultView = z.object({
   durationMs: z.number(),
   /** Tests with several sides (a mailbox: IMAP and SMTP), each on its own. */
   parts: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })).optional(),
+  /** false: nothing was called, because no live check exists for this sign-in (`message` says why). */
+  live: z.boolean().optional(),
 });
 export type TestResultView = z.infer<typeof TestResultView>;
 

@@ -60,8 +60,8 @@ export function serviceSummary(service: ServiceDefinition, catalog: Catalog, cli
     custom: catalog.isCustom(service.id),
     auth: service.auth.map((m) => methodView(m, clientConfigured(service, m))),
     params: service.params,
-    // A mailbox is tested by logging in on both servers, not by an HTTP call.
-    hasTest: service.test !== undefined || service.auth.some((m) => ('test' in m && m.test !== undefined) || m.type === 'smtp_imap'),
+    // A mailbox is tested by logging in on both servers; Copilot by its token exchange.
+    hasTest: service.test !== undefined || service.liveTest?.by === 'provider' || service.auth.some((m) => ('test' in m && m.test !== undefined) || m.type === 'smtp_imap'),
     ...(service.provider ? { provider: service.provider } : {}),
   });
 }

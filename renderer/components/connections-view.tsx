@@ -233,7 +233,7 @@ function TestLine({ test }: { readonly test: TestState | undefined }) {
   }
   return (
     <p className={`test-result ${test.result.ok ? 'ok' : 'fail'}`} role="status">
-      <Icon name={test.result.ok ? 'check' : 'x'} size={14} /> {test.result.ok ? 'Test passed' : 'Test failed'}: {forWindow(test.result.message)}
+      <Icon name={test.result.ok ? 'check' : 'x'} size={14} /> {test.result.live === false && test.result.ok ? 'Not checked live' : test.result.ok ? 'Test passed' : 'Test failed'}: {forWindow(test.result.message)}
     </p>
   );
 }

@@ -58,7 +58,17 @@ export const PROFILES = {
     device: { codePath: '/login/device/code', verificationUri: 'https://github.com/login/device', deniedError: 'access_denied' },
     token: { path: '/login/oauth/access_token', body: 'form', clientAuth: 'basic-or-post', secret: 'required', errors: 'http200', formUnlessJsonAccepted: true, tokenType: 'bearer', accessPrefix: 'gho_', refresh: 'none', scopeSeparator: ',' },
     revoke: { kind: 'github', pathPrefix: '/applications' },
-    api: [{ method: 'GET', path: '/user' }],
+    // https://docs.github.com/en/rest/rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user:
+    // every valid token may call it (it does not count against the limit); an installation
+    // token (ghs_) cannot read /user. A bad token: 401 {"message": "Bad credentials"}
+    // (https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api). Requests
+    // without a User-Agent are refused (https://docs.github.com/en/rest/using-the-rest-api/getting-started-with-the-rest-api#user-agent).
+    api: [
+      { method: 'GET', path: '/user', answer: { login: 'octocat', id: 1 } },
+      { method: 'GET', path: '/rate_limit', answer: { resources: { core: { limit: 5000, used: 1, remaining: 4999, reset: 1_900_000_000 }, search: { limit: 30, used: 0, remaining: 30, reset: 1_900_000_000 }, graphql: { limit: 5000, used: 0, remaining: 5000, reset: 1_900_000_000 } }, rate: { limit: 5000, used: 1, remaining: 4999, reset: 1_900_000_000 } } },
+    ],
+    api401: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' },
+    apiNeedsUserAgent: true,
   },
   // https://docs.gitlab.com/api/oauth2/: discovery, PKCE lets a non-confidential app skip the
   // secret, two-hour access tokens, a new refresh token on each refresh, /oauth/revoke (RFC 7009),
@@ -189,3 +199,11 @@ export const PROFILES = {
     api: [],
   },
 } satisfies Record<string, ProviderProfile>;
+
+/**
+ * GitHub with a Copilot seat: GitHub's own sign-in and API, plus the Copilot token exchange as
+ * shared/docs/protocols.md records it ("GitHub and Copilot", unofficial): GET
+ * /copilot_internal/v2/token with `Authorization: token <GitHub token>` answers {token,
+ * expires_at, refresh_in, endpoints.api, sku, chat_enabled}; 401/403/404 when there is no seat.
+ */
+export const COPILOT: ProviderProfile = { ...PROFILES.github, docs: 'https://docs.github.com/copilot', copilotExchange: { path: '/copilot_internal/v2/token' } };

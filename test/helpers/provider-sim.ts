@@ -65,8 +65,14 @@ export interface ProviderProfile {
     | { readonly kind: 'bearer'; readonly path: string; readonly slack?: boolean }
     | { readonly kind: 'notion'; readonly path: string }
     | { readonly kind: 'none' };
-  /** Read-only calls a live token passes (anything else with a token answers 401; Slack answers 200 {ok:false}). */
-  readonly api: ReadonlyArray<{ readonly method: string; readonly path: string | RegExp; readonly slack?: boolean }>;
+  /** Read-only calls a live token passes (anything else with a token answers 401; Slack answers 200 {ok:false}); `answer`: the documented body. */
+  readonly api: ReadonlyArray<{ readonly method: string; readonly path: string | RegExp; readonly slack?: boolean; readonly answer?: unknown }>;
+  /** The body of the API's 401 (GitHub: {"message": "Bad credentials", …}); absent: {"error": "invalid_token"}. */
+  readonly api401?: unknown;
+  /** API calls without a User-Agent header are refused with 403 (GitHub's REST API). */
+  readonly apiNeedsUserAgent?: boolean;
+  /** The Copilot token exchange (protocols.md, unofficial): GET `path` with `Authorization: token <GitHub token>`. */
+  readonly copilotExchange?: { readonly path: string };
   /** Atlassian's /oauth/token/accessible-resources. */
   readonly resources?: { readonly path: string; readonly sites: ReadonlyArray<{ readonly id: string; readonly url: string }> };
 }
@@ -78,6 +84,8 @@ export interface SimOptions {
   readonly registered: readonly string[];
   /** Send this iss instead of the profile's (the wrong-issuer test). */
   readonly issOverride?: string;
+  /** Put this `iss` in every id_token instead of the profile's spellings. */
+  readonly idTokenIssuer?: string;
 }
 
 interface Grant {
@@ -120,7 +128,7 @@ export async function startProviderSim(profile: ProviderProfile, options: SimOpt
   const access = new Map<string, Grant>();
   const refresh = new Map<string, { grant: Grant; live: boolean }>();
   const devices = new Map<string, { userCode: string; grant: Grant; approved: boolean; denied: boolean }>();
-  const log = { authorize: [] as Array<{ status: number; reason?: string }>, token: [] as Array<{ grant: string; status: number; error?: string }>, revocations: 0, api: 0 };
+  const log = { authorize: [] as Array<{ status: number; reason?: string }>, token: [] as Array<{ grant: string; status: number; error?: string }>, revocations: 0, api: 0, copilot: 0 };
   let idTokenTurn = 0;
   let origin = '';
 
@@ -167,7 +175,7 @@ export async function startProviderSim(profile: ProviderProfile, options: SimOpt
       if (!(keepRefresh && profile.token.refresh === 'reuse')) answer['refresh_token'] = token;
     }
     if (openid && profile.token.idTokenIssuers) {
-      const iss = profile.token.idTokenIssuers[idTokenTurn++ % profile.token.idTokenIssuers.length];
+      const iss = options.idTokenIssuer ?? profile.token.idTokenIssuers[idTokenTurn++ % profile.token.idTokenIssuers.length];
       const now = Math.floor(Date.now() / 1000);
       answer['id_token'] = idToken({ ...profile.token.idTokenClaims, iss, sub: '1170', aud: options.clientId, azp: options.clientId, iat: now, exp: now + 3600, email: 'ada@example.test' });
     }
@@ -342,12 +350,21 @@ export async function startProviderSim(profile: ProviderProfile, options: SimOpt
       return send(res, 200, profile.resources.sites.map((s) => ({ ...s, name: 'acme', scopes: grant.scope, avatarUrl: 'https://example.test/a.png' })));
     }
 
+    if (profile.copilotExchange && req.method === 'GET' && path === profile.copilotExchange.path) {
+      log.copilot++;
+      const grant = access.get(/^token (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
+      if (!grant?.live) return send(res, 401, profile.api401 ?? { error: 'invalid_token' });
+      const expiresAt = Math.floor(Date.now() / 1000) + 1800;
+      return send(res, 200, { token: `tid=sim;exp=${expiresAt}`, expires_at: expiresAt, refresh_in: 1500, endpoints: { api: 'https://api.individual.githubcopilot.com' }, sku: 'copilot_for_individual_user', chat_enabled: true });
+    }
+
     const call = profile.api.find((a) => a.method === req.method && (typeof a.path === 'string' ? a.path === path + url.search || a.path === path : a.path.test(path)));
     if (call) {
       log.api++;
+      if (profile.apiNeedsUserAgent && !req.headers['user-agent']) return send(res, 403, { message: 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header' });
       const grant = access.get(bearerOf(req) ?? '');
-      if (!grant?.live) return call.slack ? send(res, 200, { ok: false, error: 'invalid_auth' }) : send(res, 401, { error: 'invalid_token' });
-      return send(res, 200, call.slack ? { ok: true, user_id: 'U1' } : { id: 'me' });
+      if (!grant?.live) return call.slack ? send(res, 200, { ok: false, error: 'invalid_auth' }) : send(res, 401, profile.api401 ?? { error: 'invalid_token' });
+      return send(res, 200, call.answer ?? (call.slack ? { ok: true, user_id: 'U1' } : { id: 'me' }));
     }
     send(res, 404, { error: 'not_found', path });
   });
@@ -364,6 +381,10 @@ export async function startProviderSim(profile: ProviderProfile, options: SimOpt
     /** The person enters the code and declines. */
     denyDevice(userCode: string): void {
       for (const device of devices.values()) if (device.userCode === userCode) device.denied = true;
+    },
+    /** A token the person made at the provider itself (a personal access token), honoured from now on. */
+    issueToken(token: string): void {
+      access.set(token, { id: randomBytes(4).toString('hex'), scope: [], live: true });
     },
     /** Whether the provider still honours this access token. */
     accepts(accessToken: string): boolean {

@@ -103,6 +103,21 @@ describe('sophon CLI as a real process (no owner running)', () => {
     for (const r of [unknown, dup, empty, wrong, connector]) expect(r.stdout + r.stderr).not.toContain(KEY);
   });
 
+  it('`connect test` on a sign-in with no live check says so and why, instead of "ok"', async () => {
+    const token = 'sk-ant-oat01-CANARYsetuptoken0123456789';
+    const add = await runCli(['connect', 'add', 'anthropic-subscription', '--label', 'setup'], { env, input: `${token}\n` });
+    expect(add.code, add.stderr).toBe(0);
+    const test = await runCli(['connect', 'test', 'anthropic-subscription:setup'], { env });
+    expect(test.code).toBe(0);
+    expect(test.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^not checked: anthropic-subscription:setup — not called \(no live check exists for this sign-in\): Anthropic offers no read-only call for subscription tokens;.*`sophon models test anthropic`.*; the stored credential is readable \(\d+ ms\)$/),
+    ]);
+    expect(test.stdout + test.stderr).not.toContain(token);
+    const status = await runCli(['connect', 'status', 'anthropic-subscription:setup'], { env });
+    expect(status.stdout).toMatch(/last test: +not checked live at /);
+    expect((await runCli(['connect', 'remove', 'anthropic-subscription:setup'], { env })).code).toBe(0);
+  });
+
   it('reports a tampered vault without touching it', async () => {
     const file = join(home.dir, 'config', 'vault.enc');
     const good = await readFile(file);

@@ -6,7 +6,7 @@ import { openHostApi, type HostApi } from '../../main/api/host.ts';
 import type { ServiceSummary } from '../../main/api/contract.ts';
 import { SophonError, type OAuthSecret } from '../../main/core/index.ts';
 import { hurryingClock } from '../helpers/oauth-fixture.ts';
-import { PROFILES } from '../helpers/provider-profiles.ts';
+import { COPILOT, PROFILES } from '../helpers/provider-profiles.ts';
 import { startProviderSim, type ProviderProfile, type ProviderSim } from '../helpers/provider-sim.ts';
 import { fastPassphrase } from '../helpers/protectors.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
@@ -32,6 +32,8 @@ interface Case {
   readonly params?: Record<string, string>;
   /** Expected outcome of `connect remove`. */
   readonly revoked: 'revoked' | 'not_supported';
+  /** More of Sophon.Services.<id> (hosts that are not definition URLs: Copilot's GitHub API). */
+  readonly settings?: (simUrl: string) => Record<string, unknown>;
 }
 
 const SECRET = 'sim-client-secret';
@@ -62,7 +64,7 @@ const CASES: Case[] = [
   { service: 'dropbox', method: 'oauth2', profile: PROFILES.dropbox, registered: exact('127.0.0.1'), revoked: 'revoked' },
   { service: 'box', method: 'oauth2', profile: PROFILES.box, registered: exact('localhost'), secret: SECRET, revoked: 'revoked' },
   { service: 'openai-codex', method: 'oauth2', profile: PROFILES.codex, registered: (port) => [`http://localhost:${port}/auth/callback`], providerClient: 'app_EMoamEEZ73f0CkXaXp7hrann', revoked: 'not_supported' },
-  { service: 'github-copilot', method: 'device', profile: PROFILES.github, registered: () => [], providerClient: 'Iv1.b507a08c87ecfe98', revoked: 'not_supported' },
+  { service: 'github-copilot', method: 'device', profile: COPILOT, registered: () => [], providerClient: 'Iv1.b507a08c87ecfe98', revoked: 'not_supported', settings: (url) => ({ githubApiUrl: url }) },
 ];
 
 let sim: ProviderSim | undefined;
@@ -90,19 +92,28 @@ interface Setup {
   /** Sophon's loopback port, when it differs from the registered one (the wrong-port test). */
   readonly sophonPort?: number;
   readonly issOverride?: string;
+  /** The `iss` the provider puts in id_tokens, instead of the profile's spellings. */
+  readonly idTokenIssuer?: string;
   readonly storeSecret?: boolean;
   readonly scopes?: string[];
 }
 
-async function setUp({ testCase, port = 0, sophonPort, issOverride, storeSecret = true, scopes }: Setup) {
+async function setUp({ testCase, port = 0, sophonPort, issOverride, idTokenIssuer, storeSecret = true, scopes }: Setup) {
   const clientId = testCase.providerClient ?? `client-${testCase.service}`;
-  sim = await startProviderSim(testCase.profile, { clientId, ...(testCase.secret ? { clientSecret: testCase.secret } : {}), registered: testCase.registered(port), ...(issOverride ? { issOverride } : {}) });
+  sim = await startProviderSim(testCase.profile, {
+    clientId,
+    ...(testCase.secret ? { clientSecret: testCase.secret } : {}),
+    registered: testCase.registered(port),
+    ...(issOverride ? { issOverride } : {}),
+    ...(idTokenIssuer ? { idTokenIssuer } : {}),
+  });
   home = await tempHome('sophon-conformance-');
   await mkdir(join(home.dir, 'config'), { recursive: true, mode: 0o700 });
   const service = {
     origins: Object.fromEntries(testCase.profile.origins.map((origin) => [origin, sim!.url])),
     ...(port ? { loopbackPort: sophonPort ?? port } : {}),
     ...(scopes ? { scopes } : {}),
+    ...testCase.settings?.(sim.url),
   };
   await writeFile(join(home.dir, 'config', 'appsettings.json'), JSON.stringify({ Sophon: { Services: { [testCase.service]: service } } }));
   host = await openHostApi({ home: home.dir, ownerName: 'conformance', protectors: fastPassphrase(), scheduler: false, tokens: { retries: 0 }, clock: hurryingClock() });
@@ -176,9 +187,21 @@ describe('each built-in OAuth and device sign-in against its provider, as docume
       expect(sim!.acceptsRefresh(latest.refreshToken!)).toBe(true);
     }
 
+    const definition = api.core.catalog.require(testCase.service);
+    const exchangesBefore = sim!.log.copilot;
     const tested = await api.core.connections.test(connection.id, { actor: 'cli' });
     expect(tested.result, tested.result.message).toMatchObject({ ok: true });
-    if (api.core.catalog.require(testCase.service).test || testCase.service === 'jira' || testCase.service === 'confluence') expect(sim!.log.api).toBeGreaterThan(0);
+    if (definition.test || testCase.service === 'jira' || testCase.service === 'confluence') expect(sim!.log.api).toBeGreaterThan(0);
+    if (definition.liveTest?.by === 'provider') {
+      // Copilot: the test is a fresh token exchange at GitHub, not a cached token.
+      expect(sim!.log.copilot).toBe(exchangesBefore + 1);
+      expect(tested.result.message).toMatch(/^GitHub issued a Copilot token \(plan copilot_for_individual_user, valid until /);
+    }
+    if (definition.liveTest?.by === 'none') {
+      // Nothing to call: the result says so, and why, instead of passing as a live check.
+      expect(tested.result.live).toBe(false);
+      expect(tested.result.message).toBe(`not called (no live check exists for this sign-in): ${definition.liveTest.reason}; the stored credential is readable`);
+    } else expect(tested.result.live).toBeUndefined();
 
     const removed = await api.dispatcher.call('connections.remove', { ref: connection.id }, { actor: 'cli' });
     expect(removed).toMatchObject({ ok: true, data: { revoked: testCase.revoked } });
@@ -199,6 +222,31 @@ describe('what a real provider refuses, Sophon refuses or reports before harm', 
     expect(page).toContain('did not come from https://accounts.google.com');
     expect(sim!.log.token).toHaveLength(0);
     expect(await api.core.connections.list()).toHaveLength(0);
+  });
+
+  // Google's id_tokens name https://accounts.google.com or accounts.google.com
+  // (https://developers.google.com/identity/openid-connect/openid-connect#validatinganidtoken).
+  it('issuer: a Google id_token naming the bare "accounts.google.com" is accepted', async () => {
+    const api = await setUp({ testCase: byService('google-docs'), idTokenIssuer: 'accounts.google.com' });
+    const connection = await signIn(api, byService('google-docs'));
+    expect(connection).toMatchObject({ service: 'google-docs', state: 'active' });
+    const { idToken } = (await api.core.vault.get<OAuthSecret>(`secret/${connection.id}`))!;
+    expect(JSON.parse(Buffer.from(idToken!.split('.')[1]!, 'base64url').toString())).toMatchObject({ iss: 'accounts.google.com' });
+  });
+
+  it('issuer: a Google id_token naming another issuer is refused with that issuer named, and nothing is stored', async () => {
+    const api = await setUp({ testCase: byService('google-docs'), idTokenIssuer: 'https://evil.example' });
+    const started = await api.core.oauth.signin.start({ service: 'google-docs', method: 'oauth2' }, { actor: 'cli' });
+    if (started.kind !== 'browser') throw new Error('expected a browser sign-in');
+    const { status, page } = await browse(started.authorizationUrl);
+    expect(status).toBe(400);
+    expect(page).toContain('https://evil.example');
+    const outcome = await codeOf(api.core.oauth.signin.wait(started.attemptId));
+    expect(outcome).toMatch(/^OAUTH_ISSUER_MISMATCH: .*"https:\/\/evil\.example".*https:\/\/accounts\.google\.com.*nothing was stored/);
+    expect(outcome).not.toContain('\n');
+    expect(sim!.log.token).toEqual([{ grant: 'authorization_code', status: 200 }]);
+    expect(await api.core.connections.list()).toHaveLength(0);
+    expect(api.core.vault.list('secret/')).toHaveLength(0);
   });
 
   it('issuer: a provider that names none (Dropbox) is refused when a response names one', async () => {
@@ -285,5 +333,40 @@ describe('what a real provider refuses, Sophon refuses or reports before harm', 
     const revoke = sim!.requests.find((r) => r.url === '/v1/oauth/revoke')!;
     expect(revoke.headers.authorization).toMatch(/^Basic /);
     expect(JSON.parse(revoke.body)).toEqual({ token: accessToken });
+  });
+});
+
+/*
+ * Pasted GitHub tokens are checked with GET /rate_limit (the bearer method's test): GitHub
+ * answers it for every valid token, an installation token (ghs_) included, which cannot read
+ * /user (https://docs.github.com/en/rest/rate-limit/rate-limit). A bad token gets 401
+ * {"message": "Bad credentials"}.
+ */
+describe('GitHub pasted tokens against GitHub\'s REST API, as documented', () => {
+  const TOKENS = {
+    'classic PAT': `ghp_${'A1b2C3d4E5'.repeat(3)}abcdef`,
+    'fine-grained PAT': `github_pat_11ABCDEFG0${'x1Y2z3'.repeat(2)}_${'Q9w8E7r6T5'.repeat(5)}y4U3i2o1P`,
+    'installation token': `ghs_${'Z9y8X7w6V5'.repeat(3)}uvwxyz`,
+  };
+
+  it.each(Object.entries(TOKENS))('a %s passes `connect test` with GET /rate_limit', async (_kind, token) => {
+    const api = await setUp({ testCase: byService('github', 'device') });
+    sim!.issueToken(token);
+    const { connection, warnings } = await api.core.connections.add({ service: 'github', secret: { type: 'bearer', token } }, { actor: 'cli' });
+    expect(warnings).toEqual([]);
+    const tested = await api.core.connections.test(connection.id, { actor: 'cli' });
+    expect(tested.result).toMatchObject({ ok: true, status: 200, message: 'GitHub accepted the credential (HTTP 200)' });
+    const call = sim!.requests.filter((r) => r.url === '/rate_limit');
+    expect(call).toHaveLength(1);
+    expect(call[0]!.headers).toMatchObject({ authorization: `Bearer ${token}`, 'x-github-api-version': '2022-11-28', 'user-agent': expect.any(String) });
+    expect(sim!.requests.some((r) => r.url === '/user')).toBe(false);
+  });
+
+  it('a token GitHub does not know reads as a failed test with GitHub\'s one-line reason', async () => {
+    const api = await setUp({ testCase: byService('github', 'device') });
+    const { connection } = await api.core.connections.add({ service: 'github', secret: { type: 'bearer', token: TOKENS['classic PAT'] } }, { actor: 'cli' });
+    const tested = await api.core.connections.test(connection.id, { actor: 'cli' });
+    expect(tested.result).toMatchObject({ ok: false, status: 401, message: 'GitHub answered HTTP 401 (Bad credentials) — the credential was rejected; check it or add it again' });
+    expect(tested.connection.state).toBe('error');
   });
 });

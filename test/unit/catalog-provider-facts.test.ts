@@ -3,7 +3,7 @@ import { BUILTIN_SERVICES } from '../../main/core/catalog/builtin/index.ts';
 import { Catalog, checkDefinition, resolveBaseUrl } from '../../main/core/catalog/catalog.ts';
 import { Settings } from '../../main/core/settings.ts';
 import { moveOrigins } from '../../main/core/catalog/origins.ts';
-import { redirectsToRegister } from '../../main/core/catalog/redirects.ts';
+import { loopbackRedirectPattern, redirectsToRegister } from '../../main/core/catalog/redirects.ts';
 import { ServiceDefinition, type AuthMethod } from '../../main/core/catalog/schema.ts';
 
 const services = BUILTIN_SERVICES.map((input) => ServiceDefinition.parse(input));
@@ -50,6 +50,12 @@ describe('provider facts in the built-in catalog', () => {
     expect(redirectsToRegister(method('dropbox', 'oauth2')).map((r) => r.uri)).toEqual(['http://127.0.0.1:53682/oauth/callback']);
     expect(redirectsToRegister(method('openai-codex', 'oauth2'))).toEqual([]);
     expect(redirectsToRegister(method('github', 'device'))).toEqual([]);
+  });
+
+  it('reads the loopback redirect Sophon sends as whole URIs, one per fixed port', () => {
+    expect(loopbackRedirectPattern(method('openai-codex', 'oauth2'))).toBe('http://localhost:1455/auth/callback or http://localhost:1457/auth/callback');
+    expect(loopbackRedirectPattern(method('dropbox', 'oauth2'))).toBe('http://127.0.0.1:53682/oauth/callback');
+    expect(loopbackRedirectPattern(method('gmail', 'oauth2'))).toBe('http://127.0.0.1:{any free port}/oauth/callback');
   });
 
   it('sends Atlassian OAuth tokens through api.atlassian.com with the learnt cloud id, API tokens to the site', () => {

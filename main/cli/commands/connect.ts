@@ -37,7 +37,7 @@ export function registerConnect(program: Command, cli: CliContext): void {
         out.line(`${result.ok ? 'ok' : 'FAILED'}: ${connection.service}:${connection.label} (${result.durationMs} ms)`);
         for (const part of result.parts) out.line(`  ${part.ok ? 'ok    ' : 'FAILED'} ${part.message}`);
         if (connection.state === 'needs_reauth') out.line(`  now needs re-auth — give it a new password with \`sophon connect reauth ${connection.service}:${connection.label}\``);
-      } else out.line(`${result.ok ? 'ok' : 'FAILED'}: ${connection.service}:${connection.label} — ${result.message} (${result.durationMs} ms)`);
+      } else out.line(`${result.live === false && result.ok ? 'not checked' : result.ok ? 'ok' : 'FAILED'}: ${connection.service}:${connection.label} — ${result.message} (${result.durationMs} ms)`);
       if (!result.ok) cli.setExitCode(1);
     });
 
@@ -57,7 +57,7 @@ export function registerConnect(program: Command, cli: CliContext): void {
           `  expires:      ${formatExpiry(c.expiresAt)}`,
           `  last refresh: ${c.lastRefreshAt ?? 'never'}`,
           `  last used:    ${c.lastUsedAt ?? 'never'}`,
-          `  last test:    ${c.lastTest ? `${c.lastTest.ok ? 'ok' : 'failed'} at ${c.lastTest.at} — ${c.lastTest.message}` : 'never'}`,
+          `  last test:    ${c.lastTest ? `${c.lastTest.live === false && c.lastTest.ok ? 'not checked live' : c.lastTest.ok ? 'ok' : 'failed'} at ${c.lastTest.at} — ${c.lastTest.message}` : 'never'}`,
           ...(c.account ? [`  account:      ${c.account}`] : []),
           ...(c.vault ? [`  vault:        ${c.vault.backend}${c.vault.cachedForSeconds !== undefined ? ` — served from the cache, ${c.vault.cachedForSeconds} s old (the store answered: ${c.vault.reason ?? 'an error'})` : ''}`] : []),
         ].join('\n'),

@@ -237,7 +237,14 @@ export async function processTokenResponse(ctx: OAuthContext, response: Response
     return await run(ctx.as, response);
   } catch (error) {
     const iss = refusedIdTokenIssuer(error);
-    if (spare && iss !== undefined && ctx.idTokenIssuers.includes(iss)) return run({ ...ctx.as, issuer: iss }, spare);
-    throw error;
+    if (iss === undefined) throw error;
+    if (spare && ctx.idTokenIssuers.includes(iss)) return run({ ...ctx.as, issuer: iss }, spare);
+    // OpenID Connect Core §3.1.3.7 step 2: the id_token's iss must be the issuer; a mix-up or a forged answer otherwise.
+    const expected = ctx.as.issuer === NO_ISSUER ? 'but this provider names none' : `not ${[ctx.as.issuer, ...ctx.idTokenIssuers].map((i) => `"${i}"`).join(' or ')}`;
+    throw new SophonError(
+      'OAUTH_ISSUER_MISMATCH',
+      `the id_token in the token response names the issuer "${firstLine(iss).slice(0, 200)}", ${expected} — refused, nothing was stored; sign in again, and if it repeats check this service's origins in appsettings.json`,
+      { cause: error },
+    );
   }
 }

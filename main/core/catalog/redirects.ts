@@ -34,10 +34,14 @@ export function redirectsToRegister(method: AuthMethod): RedirectToRegister[] {
   return out;
 }
 
-/** The loopback redirect Sophon sends, for people to read: the fixed port, or "{any free port}". */
+/**
+ * The loopback redirect Sophon sends, for people to read: "{any free port}", or each fixed
+ * port as a whole URI ("http://localhost:1455/auth/callback or http://localhost:1457/auth/callback").
+ */
 export function loopbackRedirectPattern(method: AuthMethod): string | undefined {
   if (method.type !== 'oauth2' || !method.redirects.some((k) => k === 'loopback' || k === 'paste')) return undefined;
   const { host, path } = method.loopback;
   const ports = loopbackPorts(method.loopback);
-  return `http://${host}:${ports[0] === 0 ? '{any free port}' : ports.join(' or ')}${path}`;
+  if (ports[0] === 0) return `http://${host}:{any free port}${path}`;
+  return ports.map((port) => `http://${host}:${port}${path}`).join(' or ');
 }

@@ -220,6 +220,14 @@ export const ServiceDefinition = z.object({
   attach: Attach.default([{ in: 'header', name: 'Authorization', value: 'Bearer {token}' }]),
   params: z.array(ServiceParam).default([]),
   test: TestCall.optional(),
+  /**
+   * When no `test` call fits. `provider`: the provider code proves the credential its own way
+   * (Copilot: a fresh token exchange); `none`: no cheap read-only check exists, and `reason`
+   * says why, which `connect test` shows instead of "ok".
+   */
+  liveTest: z
+    .discriminatedUnion('by', [z.object({ by: z.literal('provider'), what: z.string().min(1) }), z.object({ by: z.literal('none'), reason: z.string().min(1) })])
+    .optional(),
   broker: z
     .object({
       allowSetCookie: z.boolean().default(false),

@@ -8,6 +8,7 @@ import type { Clock, HttpFetch } from '../ports.ts';
 import type { ICredentialVault } from '../vault/types.ts';
 import { readOrigin } from '../vault/vault-leases.ts';
 import { attachCredential, materialFromSecret, type CredentialMaterial } from './attach.ts';
+import { errorReason } from './error-reason.ts';
 import { Connection, Label, connectionKey, secretKey, type ConnectionState, type StoredSecret, type TestResult } from './model.ts';
 
 export interface RequestContext {
@@ -38,6 +39,8 @@ export type CredentialSource = (connection: Connection, ctx: RequestContext) => 
 
 /** A test for connections that are not tested with an HTTP call (a mailbox: IMAP and SMTP logins). */
 export type ConnectionTester = (connection: Connection, ctx: RequestContext) => Promise<{ connection: Connection; result: TestResult }>;
+/** A provider's own proof of a credential (Copilot: the token exchange); recorded like a test call. A SophonError it throws is a failed test. */
+export type ServiceProbe = (connection: Connection, ctx: RequestContext) => Promise<{ ok: boolean; message: string; status?: number }>;
 
 /**
  * Connections: metadata under connection/<id>, the credential under secret/<id>, written
@@ -48,6 +51,7 @@ export class ConnectionService {
   private readonly sources = new Map<AuthMethodType, CredentialSource>();
   private readonly serviceSources = new Map<string, CredentialSource>();
   private readonly testers = new Map<AuthMethodType, ConnectionTester>();
+  private readonly probes = new Map<string, ServiceProbe>();
 
   constructor(
     private readonly vault: ICredentialVault,
@@ -75,6 +79,11 @@ export class ConnectionService {
   /** Lets a method with its own way of proving a credential (mail) answer `test`. */
   setTester(method: AuthMethodType, tester: ConnectionTester): void {
     this.testers.set(method, tester);
+  }
+
+  /** The check of a service whose definition says `liveTest: {by: 'provider'}`. */
+  setServiceProbe(serviceId: string, probe: ServiceProbe): void {
+    this.probes.set(serviceId, probe);
   }
 
   async list(): Promise<Connection[]> {
@@ -250,9 +259,10 @@ export class ConnectionService {
     if (tester) return tester(connection, ctx);
     const service = this.catalog.require(connection.service);
     const started = this.clock.now();
-    const finish = async (ok: boolean, message: string, status?: number): Promise<{ connection: Connection; result: TestResult }> => {
-      const result: TestResult = { at: new Date(this.clock.now()).toISOString(), ok, message, durationMs: Math.max(0, this.clock.now() - started), ...(status !== undefined ? { status } : {}) };
-      const state: ConnectionState = ok ? (connection.state === 'error' ? 'active' : connection.state) : status === 401 || status === 403 ? 'error' : connection.state;
+    /** `live` false: nothing was called, so the state stays as it was. */
+    const finish = async (ok: boolean, message: string, status?: number, live = true): Promise<{ connection: Connection; result: TestResult }> => {
+      const result: TestResult = { at: new Date(this.clock.now()).toISOString(), ok, message, durationMs: Math.max(0, this.clock.now() - started), ...(status !== undefined ? { status } : {}), ...(live ? {} : { live: false }) };
+      const state: ConnectionState = !live ? connection.state : ok ? (connection.state === 'error' ? 'active' : connection.state) : status === 401 || status === 403 ? 'error' : connection.state;
       try {
         const updated = await this.update(id, { lastTest: result, state, lastUsedAt: result.at, ...(ok && state === 'active' ? { stateReason: undefined } : !ok && state === 'error' ? { stateReason: message } : {}) });
         return { connection: updated, result };
@@ -266,7 +276,7 @@ export class ConnectionService {
     if (!method) return finish(false, `${service.name} no longer offers ${connection.authMethod}`);
     // An auth method may name its own test (its tokens may only work on another host).
     const test = ('test' in method && method.test) || service.test;
-    if (!test) return finish(true, `${service.name} has no test call; the credential is stored`);
+    if (!test) return this.testWithoutCall(connection, service, ctx, finish);
     let material: CredentialMaterial;
     try {
       material = await this.credential(connection, ctx, 'test');
@@ -293,9 +303,9 @@ export class ConnectionService {
     }
     const expect = test.expect;
     if (!expect.status.includes(response.status)) {
-      await response.body?.cancel();
+      const said = await errorReason(response, material);
       const hint = response.status === 401 || response.status === 403 ? ' — the credential was rejected; check it or add it again' : '';
-      return finish(false, `${service.name} answered HTTP ${response.status}${hint}`, response.status);
+      return finish(false, `${service.name} answered HTTP ${response.status}${said ? ` (${said})` : ''}${hint}`, response.status);
     }
     if (expect.json) {
       let body: unknown;
@@ -310,6 +320,34 @@ export class ConnectionService {
       await response.body?.cancel();
     }
     return finish(true, `${service.name} accepted the credential (HTTP ${response.status})`, response.status);
+  }
+
+  /** A service with no test call: its provider's own check, or a plain "not checked live" with the definition's reason. */
+  private async testWithoutCall(
+    connection: Connection,
+    service: ServiceDefinition,
+    ctx: RequestContext,
+    finish: (ok: boolean, message: string, status?: number, live?: boolean) => Promise<{ connection: Connection; result: TestResult }>,
+  ): Promise<{ connection: Connection; result: TestResult }> {
+    const expected = (error: unknown): error is SophonError => error instanceof SophonError && error.code !== 'INTERNAL';
+    const probe = service.liveTest?.by === 'provider' ? this.probes.get(service.id) : undefined;
+    if (probe) {
+      try {
+        const found = await probe(connection, ctx);
+        return await finish(found.ok, found.message, found.status);
+      } catch (error) {
+        if (!expected(error)) throw error;
+        return finish(false, error.message);
+      }
+    }
+    const why = service.liveTest?.by === 'none' ? service.liveTest.reason : service.liveTest?.by === 'provider' ? `its check (${service.liveTest.what}) is not available in this process` : 'its definition names no test call';
+    try {
+      await this.credential(connection, ctx, 'test');
+    } catch (error) {
+      if (!expected(error)) throw error;
+      return finish(false, `not called (no live check exists for this sign-in), and the credential could not be read: ${error.message}`, undefined, false);
+    }
+    return finish(true, `not called (no live check exists for this sign-in): ${why}; the stored credential is readable`, undefined, false);
   }
 
   private checkParams(service: ServiceDefinition, params: Readonly<Record<string, string>>): Record<string, string> {

@@ -22,6 +22,8 @@ export const TestResult = z.object({
   message: z.string(),
   durationMs: z.number(),
   parts: z.array(TestPart).optional(),
+  /** false: nothing was called (no live check exists for this sign-in; `message` says why). */
+  live: z.boolean().optional(),
 });
 export type TestResult = z.infer<typeof TestResult>;
 

@@ -53,14 +53,14 @@ export class CopilotProvider {
     return new URL(githubHosts(serviceOverride(this.options.settings, 'github-copilot').host).web).host;
   }
 
-  /** A Copilot token for a connection (exchanged, cached, renewed ahead of expiry). */
-  async forConnection(connection: Connection, ctx: RequestContext): Promise<CopilotToken> {
+  /** A Copilot token for a connection (exchanged, cached, renewed ahead of expiry); `fresh`: exchange now even when one is cached. */
+  async forConnection(connection: Connection, ctx: RequestContext, fresh = false): Promise<CopilotToken> {
     const { connections, meta } = this.options;
     const current = await connections.get(connection.id);
     if (current?.state === 'needs_reauth') {
       throw new SophonError('NEEDS_REAUTH', `${connection.service}:${connection.label} needs re-auth (${current.stateReason ?? 'the GitHub token was revoked'}) — reconnect with \`sophon connect reauth ${connection.id}\``);
     }
-    const token = await this.tokens.get(connection.id, (renewal) => this.githubToken(connection, renewal ? { actor: 'host' } : ctx));
+    const token = await this.tokens.get(connection.id, (renewal) => this.githubToken(connection, renewal ? { actor: 'host' } : ctx), fresh);
     const known = await meta.get(connection.id);
     if (known.plan !== token.sku || known.apiBase !== token.apiBase) await meta.put(connection.id, { ...(token.sku ? { plan: token.sku } : {}), ...(token.apiBase ? { apiBase: token.apiBase } : {}) });
     if (current?.state === 'error') await connections.setState(connection.id, 'active');

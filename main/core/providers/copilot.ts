@@ -158,15 +158,15 @@ export class CopilotTokens {
     this.timer = new DueTimer(options.clock, () => this.fire());
   }
 
-  /** A Copilot token valid now; exchanges when there is none, it is due, or the GitHub token changed. */
-  async get(id: string, githubToken: (renewal: boolean) => Promise<string>): Promise<CopilotToken> {
+  /** A Copilot token valid now; exchanges when there is none, it is due, the GitHub token changed, or `fresh` (a test: ask GitHub now). */
+  async get(id: string, githubToken: (renewal: boolean) => Promise<string>, fresh = false): Promise<CopilotToken> {
     const entry = this.entries.get(id) ?? { githubToken, failures: 0 };
     entry.githubToken = githubToken;
     this.entries.set(id, entry);
     const gh = await githubToken(false);
     const fingerprint = tokenFingerprint(gh);
     const now = this.options.clock.now();
-    if (entry.token && entry.fingerprint === fingerprint && now < entry.token.refreshAt) return entry.token;
+    if (!fresh && entry.token && entry.fingerprint === fingerprint && now < entry.token.refreshAt) return entry.token;
     return this.exchange(id, entry, gh);
   }
 

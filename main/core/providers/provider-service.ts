@@ -95,6 +95,12 @@ export class ProviderService {
     connections.setCredentialSource('cli_reader', (connection, ctx) => this.cliSource(connection, ctx));
     connections.setServiceCredentialSource('openai-codex', (connection, ctx) => this.codex.credential(connection, ctx));
     connections.setServiceCredentialSource('github-copilot', async (connection, ctx) => ({ token: (await this.copilot.forConnection(connection, ctx)).token }));
+    // `connect test`: a fresh token exchange proves both the GitHub token and the Copilot seat.
+    connections.setServiceProbe('github-copilot', async (connection, ctx) => {
+      const token = await this.copilot.forConnection(connection, ctx, true);
+      const facts = [token.sku ? `plan ${token.sku}` : undefined, `valid until ${new Date(token.expiresAt).toISOString()}`].filter(Boolean).join(', ');
+      return { ok: true, message: `GitHub issued a Copilot token (${facts})` };
+    });
     tokens.setRefresher('openai-codex', ({ connection, secret }) => this.codex.refresh(connection, secret));
     this.unsubscribe = connections.onChange(({ type, connection }) => {
       if (type === 'removed') {

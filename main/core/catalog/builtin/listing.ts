@@ -8,7 +8,8 @@ import type { ServiceDefinitionInput } from '../schema.ts';
  *
  * Icons are Simple Icons slugs (https://simpleicons.org, CC0; `npm run logos` bundles the
  * ones named here). Microsoft (Outlook, Teams, OneDrive, Graph), Slack, OpenAI, Twilio and
- * Telnyx asked Simple Icons to remove their marks, so those show a monogram.
+ * Telnyx asked Simple Icons to remove their marks, and the bundled release has none for Fastmail
+ * or Yahoo Mail, so those (and the generic mail server) show a monogram.
  */
 export type Listing = Pick<ServiceDefinitionInput, 'summary' | 'keywords' | 'icon' | 'setup'>;
 

@@ -22,6 +22,8 @@ export const SUBSCRIPTION_SERVICES: readonly ServiceDefinitionInput[] = [
     // OAuth tokens need the beta header besides the version (unofficial).
     api: { baseUrl: 'https://api.anthropic.com', headers: { 'anthropic-version': '2023-06-01', 'anthropic-beta': 'oauth-2025-04-20' } },
     attach: [{ in: 'header', name: 'Authorization', value: 'Bearer {token}' }],
+    // The Messages API is the only thing a subscription token may call (protocols.md).
+    liveTest: { by: 'none', reason: 'Anthropic offers no read-only call for subscription tokens; the only proof is a one-token Messages request, which counts against the plan — run `sophon models test anthropic` for that' },
     provider: 'anthropic',
     // The Anthropic SDK and Claude Code send the broker token as their key; the broker swaps in the OAuth bearer.
     broker: { tokenIn: [{ in: 'header', name: 'x-api-key' }] },
@@ -61,6 +63,8 @@ export const SUBSCRIPTION_SERVICES: readonly ServiceDefinitionInput[] = [
       { in: 'header', name: 'Authorization', value: 'Bearer {token}' },
       { in: 'header', name: 'ChatGPT-Account-Id', value: '{account}' },
     ],
+    // The ChatGPT backend Codex talks to is unofficial (protocols.md) and documents no identity call.
+    liveTest: { by: 'none', reason: 'OpenAI documents no read-only call for Codex sign-ins (the ChatGPT backend Codex uses is unofficial), so Sophon does not guess at one' },
     provider: 'openai-codex',
   },
   {
@@ -91,6 +95,8 @@ export const SUBSCRIPTION_SERVICES: readonly ServiceDefinitionInput[] = [
       baseUrl: 'https://api.githubcopilot.com',
       additionalBaseUrls: ['https://api.individual.githubcopilot.com', 'https://api.business.githubcopilot.com', 'https://api.enterprise.githubcopilot.com'],
     },
+    // No read-only call on the Copilot API itself; exchanging the GitHub token proves the token and the seat.
+    liveTest: { by: 'provider', what: 'the Copilot token exchange (GET /copilot_internal/v2/token)' },
     provider: 'github-copilot',
     // No variable points a program at the Copilot API; Copilot CLI's GitHub token is cleared so a real one is not passed on.
     env: [{ name: 'COPILOT_GITHUB_TOKEN' }],
