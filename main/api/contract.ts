@@ -98,6 +98,10 @@ export const TestResultView = z.object({
 });
 export type TestResultView = z.infer<typeof TestResultView>;
 
+/** The vault refused the audit anchor (where the trail ends, kept out of reach of the audit files) since `since`. */
+export const AnchorFailureView = z.object({ since: z.string(), failures: z.number(), message: z.string() });
+export type AnchorFailureView = z.infer<typeof AnchorFailureView>;
+
 export const ConnectionView = z.object({
   id: z.string(),
   service: z.string(),
@@ -118,7 +122,7 @@ export const ConnectionView = z.object({
   /** A mailbox's own servers, when it has them (else the service's). */
   mail: z.object({ imap: MailServerView.optional(), smtp: MailServerView.optional() }).optional(),
   /** `connect status`: which vault backend holds it, and the age of the cached copy while that backend is failing. */
-  vault: z.object({ backend: z.string(), cachedForSeconds: z.number().optional(), reason: z.string().optional() }).optional(),
+  vault: z.object({ backend: z.string(), cachedForSeconds: z.number().optional(), reason: z.string().optional(), anchorFailure: AnchorFailureView.optional() }).optional(),
 });
 export type ConnectionView = z.infer<typeof ConnectionView>;
 
@@ -159,6 +163,8 @@ export const VaultHealthView = z.object({
   connectorProblems: z.array(z.object({ file: z.string(), message: z.string() })),
   home: z.string(),
   remote: z.object({ cachedRecords: z.number(), oldestCachedMs: z.number().optional(), lastError: z.object({ at: z.string(), message: z.string() }).optional() }).optional(),
+  /** Where the audit trail's end is recorded in the vault (the anchor): how often, and whether the last write failed. */
+  audit: z.object({ anchorEveryMs: z.number().optional(), anchorFailure: AnchorFailureView.optional() }).optional(),
 });
 export type VaultHealthView = z.infer<typeof VaultHealthView>;
 

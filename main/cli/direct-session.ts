@@ -2,6 +2,7 @@ import { headlessProtectors, readLock, lockIsLive, describeOwner, SophonError, t
 import type { ApiResult, EventName, EventPayload } from '../api/contract.ts';
 import { openHostApi } from '../api/host.ts';
 import { hasTerminal, passphrasePrompt } from '../api/terminal-prompt.ts';
+import { anchorWarning } from './output.ts';
 import type { Session } from './session.ts';
 
 /** How a one-shot command names itself in the owner lock. */
@@ -45,6 +46,11 @@ export async function openDirectSession(paths: SophonPaths, env: NodeJS.ProcessE
         clearInterval(hold);
       }
     },
-    close: () => host.dispose(),
+    async close() {
+      await host.dispose();
+      // Its last act was writing the audit anchor: a store that refused it is said here, or nobody would know.
+      const failed = host.core.audit.anchorFailure();
+      if (failed) process.stderr.write(`sophon: warning: ${anchorWarning(failed)}\n`);
+    },
   };
 }

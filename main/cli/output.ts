@@ -1,5 +1,5 @@
 import { SophonError, firstLine, toSophonError } from '../core/base.ts';
-import type { ApiResult } from '../api/contract.ts';
+import type { AnchorFailureView, ApiResult } from '../api/contract.ts';
 
 /** Ends the command with this exit code, after printing `message` (one line) on stderr when given. */
 export class CliExit extends Error {
@@ -71,4 +71,10 @@ export function parseSince(value: string, now = Date.now()): number {
   const parsed = Date.parse(value);
   if (Number.isNaN(parsed)) throw new SophonError('INVALID_INPUT', `--since "${value}" is not a duration or a time — use e.g. 1h, 30m, 2d or 2026-01-31T12:00:00Z`);
   return parsed;
+}
+
+/** One line for a vault that refuses the audit anchor: what is at stake, and the store's own cause and fix. */
+export function anchorWarning(failure: AnchorFailureView): string {
+  const times = failure.failures === 1 ? 'once' : `${failure.failures} times`;
+  return `the vault refused to record where the audit trail ends (${times} since ${failure.since}: ${failure.message}) — audit lines since then are not protected against a rollback of the audit files until a write succeeds; it is tried again with the next lines`;
 }

@@ -2,14 +2,21 @@
  * What Sophon passes to the programs it starts (the browser opener, `gh auth token`,
  * `security`, Electron's helpers): the environment without Sophon's own variables, so the
  * vault passphrase (SOPHON_VAULT_PASSPHRASE) or any later SOPHON_* secret never reaches a
- * child, or anything the child starts in turn.
+ * child, or anything the child starts in turn; and without the team vault backends' store
+ * credentials (STORE_CREDENTIAL_VARIABLES), which open the whole vault prefix and which no
+ * browser or CLI reader needs. `sophon run --keep-env NAME` puts one back deliberately.
  */
 export function childEnvironment(env: Readonly<Record<string, string | undefined>>): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && !/^SOPHON_/i.test(name)) out[name] = value;
+    if (value !== undefined && !/^SOPHON_/i.test(name) && !isStoreCredential(name)) out[name] = value;
   }
   return out;
+}
+
+/** Windows spells variable names in any case and treats them as one. */
+export function isStoreCredential(name: string): boolean {
+  return STORE_CREDENTIALS.has(name.toUpperCase());
 }
 
 /** Variables that hold secrets: a host reads them once, then takes them out of its own environment. */
@@ -30,8 +37,8 @@ export function takeSecretsFromProcessEnv(): NodeJS.ProcessEnv {
 /**
  * Credentials of the secret stores a team vault backend reads from the environment (the
  * HashiCorp Vault token, the AWS and Azure credential chains). Whoever holds one can read
- * the whole vault prefix, so `sophon run` never passes them to the program it starts
- * unless the person names one with `--keep-env`.
+ * the whole vault prefix, so no child of Sophon gets them (childEnvironment), and `sophon
+ * run` passes one to the program it starts only when the person names it with `--keep-env`.
  */
 export const STORE_CREDENTIAL_VARIABLES = [
   'VAULT_TOKEN',
@@ -43,3 +50,5 @@ export const STORE_CREDENTIAL_VARIABLES = [
   'AZURE_CLIENT_CERTIFICATE_PASSWORD',
   'AZURE_PASSWORD',
 ] as const;
+
+const STORE_CREDENTIALS: ReadonlySet<string> = new Set(STORE_CREDENTIAL_VARIABLES);

@@ -18,6 +18,7 @@ export * from './vault/backend-settings.ts';
 export { openVault, openStore, machineId, type OpenVaultOptions } from './vault/open-vault.ts';
 export { readOrigin, leasesOf, isSharedVault, type ReadOrigin, type VaultLeases, type SharedVault } from './vault/vault-leases.ts';
 export { migrateVault, type MigrationStep, type MigrationResult } from './vault/migrate.ts';
+export { migrateVaultAudited, type AuditedMigration } from './vault-migration.ts';
 export { probeBackend, type BackendProbe } from './vault/backend-probe.ts';
 export { PassphraseProtector, DEFAULT_SCRYPT, type PassphraseSource, type PassphraseOptions } from './vault/passphrase-protector.ts';
 export { KeyringProtector, KEYRING_SERVICE } from './vault/keyring-protector.ts';

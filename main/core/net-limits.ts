@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /**
  * Bounds for a loopback HTTP server any local user can connect to (the broker proxy, the
@@ -29,18 +30,33 @@ export interface ConnectionGuard {
   readonly open: number;
   /** Connections closed to make room or for sending nothing. */
   readonly shed: number;
+  /**
+   * Counts a connection as in use for as long as it stays open: an upgraded, authenticated
+   * WebSocket (a person's open dashboard tab) sends no HTTP request, so without this it
+   * would look idle and be the first closed when a flood reaches the limit. Call it only
+   * after the peer has proved who it is; a held connection is never shed and has no idle deadline.
+   */
+  hold(socket: Duplex): void;
 }
 
 /**
  * Applies the limits to a server created with `serverOptions(limits)`. Node's own timeouts
  * only start once a request does; a connection that never sends a byte is closed here.
  * Connections are kept in the order they opened, each with its requests in flight; one
- * over the limit closes the oldest with none.
+ * over the limit closes the oldest with none and not held (`hold`).
  */
 export function guardConnections(server: Server, limits: ConnectionLimits): ConnectionGuard {
   const open = new Set<Socket>();
   const busy = new WeakMap<Socket, number>();
-  const guard = { open: 0, shed: 0 };
+  const held = new WeakSet<Duplex>();
+  const guard = {
+    open: 0,
+    shed: 0,
+    hold(socket: Duplex) {
+      held.add(socket);
+      (socket as Socket).setTimeout?.(0);
+    },
+  };
   // A hard stop above the soft limit, for the moment before eviction catches up.
   server.maxConnections = limits.maxConnections + 64;
   server.on('connection', (socket: Socket) => {
@@ -54,13 +70,13 @@ export function guardConnections(server: Server, limits: ConnectionLimits): Conn
     if (open.size <= limits.maxConnections) return;
     for (const candidate of open) {
       if (open.size <= limits.maxConnections) break;
-      if (candidate === socket || (busy.get(candidate) ?? 0) > 0) continue;
+      if (candidate === socket || held.has(candidate) || (busy.get(candidate) ?? 0) > 0) continue;
       open.delete(candidate);
       guard.shed++;
       candidate.destroy();
     }
     if (open.size > limits.maxConnections) {
-      // Every other connection is in the middle of a request: the newcomer waits its turn (it is refused).
+      // Every other connection is in the middle of a request or held: the newcomer waits its turn (it is refused).
       open.delete(socket);
       guard.shed++;
       socket.destroy();

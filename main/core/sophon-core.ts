@@ -141,8 +141,8 @@ export async function openCore(options: CoreOptions): Promise<SophonCore> {
       key: Buffer.from(auditKey, 'base64'),
       clock: ports.clock,
       anchor: { recorded: recorded.success ? recorded.data : undefined, record: (position) => vault.put(AUDIT_ANCHOR, position) },
-      // A remote store is billed and versioned per write (Secrets Manager advises against more than one per 10 minutes): anchor once a minute while busy.
-      ...(isSharedVault(vault) ? { anchorEveryMs: 60_000 } : {}),
+      // A remote store is billed and versioned per write: each backend sets its own pace (REMOTE_ANCHOR_EVERY_MS; AWS 10 minutes).
+      ...(isSharedVault(vault) ? { anchorEveryMs: vault.anchorEveryMs } : {}),
       ...(options.restoredFromBackup ? { restored: options.restoredFromBackup } : {}),
     });
     const connections = new ConnectionService(vault, catalog, audit, ports.clock, ports.fetch);

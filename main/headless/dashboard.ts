@@ -144,7 +144,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     res.end(req.method === 'HEAD' ? undefined : file.body);
   });
 
-  guardConnections(server, DEFAULT_LIMITS);
+  const guard = guardConnections(server, DEFAULT_LIMITS);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
   const refuse = (socket: Duplex, status: 401 | 403 | 404, reason: string) => {
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n`);
@@ -156,6 +156,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     // Browsers always send Origin on a WebSocket upgrade; a foreign page cannot forge ours.
     if (!allowedOrigins().includes(String(req.headers.origin ?? ''))) return refuse(socket, 403, 'Forbidden');
     if (!sessionOk(req)) return refuse(socket, 401, 'Unauthorized');
+    // A signed-in tab is in use while it is open, though it sends no HTTP request: a flood must not shed it.
+    guard.hold(socket);
     wss.handleUpgrade(req, socket, head, (ws) => serveClient(ws, options.dispatcher));
   });
 

@@ -11,7 +11,7 @@ import { sendJson, standinServer, type StandinServer } from './standin-server.ts
  * `{"__type", "Message"}` with HTTP 400), versions and staging labels (AWSCURRENT,
  * AWSPREVIOUS, custom labels; `UpdateSecretVersionStage` refuses to move a label that is
  * on another version than `RemoveFromVersionId`), `ListSecrets` name filters (case-sensitive
- * prefix), and STS `GetCallerIdentity` (Query protocol, XML). Every request's SigV4
+ * prefix), the quota of versions per secret (below), and STS `GetCallerIdentity` (Query protocol, XML). Every request's SigV4
  * signature is recomputed with @smithy/signature-v4 from the caller's secret key and
  * compared; IAM is a list of allowed actions and a resource prefix per access key.
  */
@@ -51,9 +51,24 @@ export interface AwsSmStandin extends StandinServer {
   current(name: string): string | undefined;
   versionCount(name: string): number;
   kmsKeyOf(name: string): string | undefined;
+  /** Lowers the quota of versions per secret (100, as AWS has it), so that a test reaches it in a few writes. */
+  limitVersions(max: number): void;
 }
 
 const MAX_SECRET = 65_536;
+const DAY_MS = 24 * 60 * 60_000;
+/**
+ * "Secrets Manager removes unlabeled versions when there are more than 100, but it does not
+ * remove versions created less than 24 hours ago. If you update the secret value more than
+ * once every 10 minutes, you create more versions than Secrets Manager removes, and you will
+ * reach the quota for secret versions"
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html); the
+ * answer is LimitExceededException ("The request failed because it would exceed one of the
+ * Secrets Manager quotas", API reference). AWS does not publish the message's wording; this
+ * one names the quota the way the service's messages name theirs.
+ */
+const VERSIONS_PER_SECRET = 100;
+const VERSION_QUOTA_MESSAGE = 'You have exceeded the maximum number of versions allowed for this secret. Versions created less than 24 hours ago are not removed.';
 
 export async function startAwsSmStandin(options: { region?: string } = {}): Promise<AwsSmStandin> {
   const region = options.region ?? 'eu-west-1';
@@ -61,6 +76,7 @@ export async function startAwsSmStandin(options: { region?: string } = {}): Prom
   const identities = new Map<string, AwsIdentity>();
   const secrets = new Map<string, Secret>();
   const counters = { requests: 0, badSignatures: 0, byOperation: {} as Record<string, number>, denied: 0, stageConflicts: 0 };
+  let versionsPerSecret = VERSIONS_PER_SECRET;
 
   const fail = (res: ServerResponse, type: string, message: string, status = 400) =>
     sendJson(res, status, { __type: type, Message: message }, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID(), 'x-amzn-errortype': type });
@@ -209,6 +225,9 @@ export async function startAwsSmStandin(options: { region?: string } = {}): Prom
           if (same.value !== value) return fail(res, 'ResourceExistsException', 'You can’t modify an existing version, you can only create a new version.');
           return ok(res, { ARN: secret.arn, Name: secret.name, VersionId: id, VersionStages: same.stages });
         }
+        // Old unlabelled versions go first; versions younger than 24 hours are never removed, and past the quota the write is refused.
+        for (const [vid, v] of secret.versions) if (secret.versions.size >= versionsPerSecret && v.stages.length === 0 && Date.now() - v.created >= DAY_MS) secret.versions.delete(vid);
+        if (secret.versions.size >= versionsPerSecret) return fail(res, 'LimitExceededException', VERSION_QUOTA_MESSAGE);
         const stages = Array.isArray(input['VersionStages']) ? (input['VersionStages'] as string[]) : ['AWSCURRENT'];
         const version: Version = { id, value, created: Date.now(), stages: [] };
         secret.versions.set(id, version);
@@ -217,8 +236,6 @@ export async function startAwsSmStandin(options: { region?: string } = {}): Prom
           else moveStage(secret, stage, version);
         }
         secret.changed = Date.now();
-        // Versions without labels are deprecated and removed (the real service keeps them 24 h and up to 100).
-        for (const [vid, v] of secret.versions) if (v.stages.length === 0 && secret.versions.size > 100) secret.versions.delete(vid);
         return ok(res, { ARN: secret.arn, Name: secret.name, VersionId: id, VersionStages: version.stages });
       }
       case 'UpdateSecretVersionStage': {
@@ -304,6 +321,9 @@ export async function startAwsSmStandin(options: { region?: string } = {}): Prom
     },
     versionCount: (name) => secrets.get(name)?.versions.size ?? 0,
     kmsKeyOf: (name) => secrets.get(name)?.kmsKeyId,
+    limitVersions: (max) => {
+      versionsPerSecret = max;
+    },
   };
 }
 

@@ -48,6 +48,21 @@ describe.each(BACKENDS)('%s', (name: BackendName) => {
     return (JSON.parse(list.stdout) as Array<{ id: string }>).map((c) => c.id).sort();
   };
   const migrate = (to: string) => runCli(['vault', 'migrate', '--to', to], { env, timeoutMs: 120_000 });
+  type Line = { action: string; outcome?: string; reason?: string; detail?: Record<string, unknown> };
+  /** The `vault.migrate` lines of the audit trail, oldest first, as `sophon audit` shows them. */
+  const migrations = async () => {
+    const audit = await runCli(['audit', '--json', '--limit', '1000'], { env });
+    expect(audit.code, audit.stderr).toBe(0);
+    return (JSON.parse(audit.stdout) as { entries: Line[] }).entries.filter((e) => e.action === 'vault.migrate').reverse();
+  };
+  /** No credential ever reaches the audit files. */
+  const auditHoldsNoKey = async () => {
+    const dir = join(env['SOPHON_HOME'] as string, 'audit');
+    for (const file of await readdir(dir)) {
+      const text = await readFile(join(dir, file), 'utf8');
+      for (const key of KEYS) expect(text).not.toContain(key);
+    }
+  };
 
   beforeAll(async () => {
     home = await tempHome(`sophon-mig-${name}-`);
@@ -83,6 +98,8 @@ describe.each(BACKENDS)('%s', (name: BackendName) => {
     expect(bogus.stderr.trim()).toMatch(/^sophon: --to Vaultwarden: "Vaultwarden" is not a vault backend/);
     expect(await inUse()).toBe('Local');
     expect(await listed()).toEqual(ids);
+    // Refused before reading anything: no credential was accessed, so there is nothing to audit.
+    expect(await migrations()).toEqual([]);
   });
 
   it.skipIf(name === 'Local')('moves a populated vault there and back, and there again', async () => {
@@ -97,6 +114,12 @@ describe.each(BACKENDS)('%s', (name: BackendName) => {
     expect((await runCli(['skills', 'list', '--json'], { env })).stdout).toContain('"approved"');
     // The audit key moved too: the local trail still verifies.
     expect((await runCli(['audit', 'verify'], { env })).code).toBe(0);
+    // Reading and copying every credential is audited: one line, what moved where, no value.
+    const moved = await migrations();
+    expect(moved).toHaveLength(1);
+    expect(moved[0]).toMatchObject({ action: 'vault.migrate', outcome: 'ok', detail: { from: 'Local', to: name, connections: 2, reached: 'switched' } });
+    expect(moved[0]!.detail!['records']).toBeGreaterThanOrEqual(3);
+    await auditHoldsNoKey();
 
     const third = await runCli(['connect', 'add', 'openrouter', '--label', 'third'], { env, input: `${KEYS[2]}\n` });
     expect(third.code, third.stderr).toBe(0);
@@ -107,6 +130,7 @@ describe.each(BACKENDS)('%s', (name: BackendName) => {
     expect(back.code, back.stderr).toBe(0);
     expect(await inUse()).toBe('Local');
     expect(await listed()).toEqual(all);
+    expect((await migrations()).at(-1)).toMatchObject({ outcome: 'ok', detail: { from: name, to: 'Local', connections: 3 } });
     // The vault.enc from before was kept aside, not overwritten.
     expect((await readdir(join(env['SOPHON_HOME'] as string, 'config'))).some((f) => f.startsWith('vault.enc.replaced-'))).toBe(true);
     expect((await runCli(['audit', 'verify'], { env })).code).toBe(0);
@@ -135,6 +159,9 @@ describe.each(BACKENDS)('%s', (name: BackendName) => {
     expect(failed.stderr).toMatch(/unreachable or busy/);
     expect(await inUse()).toBe('Local');
     expect(await listed()).toEqual(ids);
+    // Every credential was read before the copy failed: that attempt is audited too, through the store still in use.
+    expect((await migrations()).at(-1)).toMatchObject({ outcome: 'error', reason: expect.stringMatching(/unreachable or busy/), detail: { from: 'Local', to: name, reached: 'read', code: 'VAULT_UNAVAILABLE' } });
+    await auditHoldsNoKey();
     backend.server!.heal();
     const done = await migrate(name);
     expect(done.code, done.stderr).toBe(0);

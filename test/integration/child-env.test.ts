@@ -10,6 +10,23 @@ import { tempHome, type TempHome } from '../helpers/temp-home.ts';
 import { CONNECTOR_ID, writeOAuthHome } from '../helpers/oauth-fixture.ts';
 
 const PASSPHRASE = 'CANARY-passphrase-in-the-environment';
+/** A team vault backend's store credentials: whoever holds one reads the whole vault prefix. */
+const STORE = {
+  VAULT_TOKEN: 'CANARY-hvs-token',
+  AWS_ACCESS_KEY_ID: 'CANARY-AKIA',
+  AWS_SECRET_ACCESS_KEY: 'CANARY-aws-secret',
+  AWS_SESSION_TOKEN: 'CANARY-aws-session',
+  AZURE_CLIENT_SECRET: 'CANARY-azure-secret',
+  azure_password: 'CANARY-azure-password-lower-case',
+};
+/** Settings that are not secrets pass on as before. */
+const PLAIN = { AWS_REGION: 'eu-west-1', AZURE_TENANT_ID: 'tenant-1' };
+
+function expectNoStoreCredentials(seen: string): void {
+  for (const value of Object.values(STORE)) expect(seen).not.toContain(value);
+  expect(seen).toContain('AWS_REGION=eu-west-1');
+  expect(seen).toContain('AZURE_TENANT_ID=tenant-1');
+}
 let home: TempHome;
 let server: OidcServer | undefined;
 afterAll(async () => {
@@ -34,7 +51,7 @@ async function waitForFile(file: string): Promise<string> {
 }
 
 describe('programs Sophon starts get an environment without its secrets', () => {
-  it('the browser opener of `sophon connect add` (xdg-open) never sees SOPHON_VAULT_PASSPHRASE', async () => {
+  it('the browser opener of `sophon connect add` (xdg-open) never sees SOPHON_VAULT_PASSPHRASE or a store credential', async () => {
     home = await tempHome();
     server = await startOidcServer();
     await writeOAuthHome(home.dir, server);
@@ -43,14 +60,17 @@ describe('programs Sophon starts get an environment without its secrets', () => 
     await recorder(bin, 'xdg-open', dump);
     const env = { SOPHON_HOME: home.dir, SOPHON_VAULT_PASSPHRASE: PASSPHRASE, HOME: home.dir, PATH: `${bin}:${process.env['PATH']}` };
     const serve = startCli(['serve'], { env, ready: /listening on/ });
+    // The CLI that opens the browser holds them (the local vault does not use them: they only have to be there).
+    const cliEnv = { ...env, ...STORE, ...PLAIN };
     await serve.ready;
     try {
-      const add = spawn(process.execPath, [BIN, 'connect', 'add', CONNECTOR_ID, '--json'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const add = spawn(process.execPath, [BIN, 'connect', 'add', CONNECTOR_ID, '--json'], { env: cliEnv, stdio: ['pipe', 'pipe', 'pipe'] });
       const exit = new Promise<number | null>((resolve) => add.on('close', resolve));
       const seen = await waitForFile(dump);
       expect(seen).toContain(`HOME=${home.dir}`);
       expect(seen).not.toContain(PASSPHRASE);
       expect(seen).not.toMatch(/^SOPHON_/m);
+      expectNoStoreCredentials(seen);
       // The browser (here: the test) signs in at the URL it was given, and the command completes.
       const url = seen.trim().split('\n').at(-1) as string;
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.*auth/);
@@ -62,17 +82,18 @@ describe('programs Sophon starts get an environment without its secrets', () => 
     }
   });
 
-  it('`gh auth token` and other reader commands run without it (real child process)', async () => {
+  it('`gh auth token` and other reader commands run without it or a store credential (real child process)', async () => {
     home ??= await tempHome();
     const bin = join(home.dir, 'bin-gh');
     const dump = join(home.dir, 'gh.env');
     await recorder(bin, 'gh', dump, 'gho_from_gh');
-    const environment = nodeProviderEnvironment({ PATH: `${bin}:/usr/bin:/bin`, HOME: home.dir, GH_CONFIG_DIR: join(home.dir, 'gh'), SOPHON_VAULT_PASSPHRASE: PASSPHRASE, SOPHON_HOME: home.dir });
+    const environment = nodeProviderEnvironment({ PATH: `${bin}:/usr/bin:/bin`, HOME: home.dir, GH_CONFIG_DIR: join(home.dir, 'gh'), SOPHON_VAULT_PASSPHRASE: PASSPHRASE, SOPHON_HOME: home.dir, ...STORE, ...PLAIN });
     const result = await environment.run(join(bin, 'gh'), ['auth', 'token', '--hostname', 'github.com']);
     expect(result).toEqual({ code: 0, stdout: 'gho_from_gh' });
     const seen = await readFile(dump, 'utf8');
     expect(seen).toContain(`GH_CONFIG_DIR=${join(home.dir, 'gh')}`);
     expect(seen).not.toContain(PASSPHRASE);
     expect(seen).not.toMatch(/^SOPHON_/m);
+    expectNoStoreCredentials(seen);
   });
 });

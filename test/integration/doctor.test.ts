@@ -37,7 +37,7 @@ function lines(result: CliResult): Line[] {
     .trim()
     .split('\n')
     .map((line) => {
-      const match = /^(ok|FAIL|info)\s+(\S+)\s+(.*)$/.exec(line);
+      const match = /^(ok|FAIL|WARN|info)\s+(\S+)\s+(.*)$/.exec(line);
       if (!match) throw new Error(`not a doctor line: ${line}`);
       return { status: match[1]!, name: match[2]!, detail: match[3]! };
     });

@@ -73,4 +73,23 @@ describe('connection limits for loopback servers', () => {
     release?.();
     await until(() => busy.data().includes('held'), 'the held answer');
   });
+
+  it('never sheds a held connection (an upgraded, signed-in WebSocket), though it sends no request', async () => {
+    const { port, guard } = await start({ ...limits, headerMs: 60_000, requestMs: 120_000 });
+    let first = true;
+    server!.on('connection', (socket) => {
+      if (first) guard.hold(socket);
+      first = false;
+    });
+    const held = await open(port);
+    let heldClosed = false;
+    void held.closed.then(() => (heldClosed = true));
+    const idle: Array<Awaited<ReturnType<typeof open>>> = [];
+    for (let i = 0; i < 5; i++) idle.push(await open(port));
+    // Over the limit: the oldest connection not held goes.
+    await idle[0]!.closed;
+    expect(guard.shed).toBe(1);
+    expect(heldClosed).toBe(false);
+    expect(held.socket.destroyed).toBe(false);
+  });
 });

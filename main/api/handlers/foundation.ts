@@ -30,7 +30,13 @@ export function foundationHandlers(core: SophonCore): Handlers {
     'connections.status': async (input) => {
       const connection = await core.connections.resolve(input.ref);
       const origin = readOrigin(core.vault, connectionKey(connection.id));
-      const vault = { backend: origin.backend, ...(origin.cachedForMs !== undefined ? { cachedForSeconds: Math.round(origin.cachedForMs / 1000) } : {}), ...(origin.reason ? { reason: origin.reason } : {}) };
+      const anchorFailure = core.audit.anchorFailure();
+      const vault = {
+        backend: origin.backend,
+        ...(origin.cachedForMs !== undefined ? { cachedForSeconds: Math.round(origin.cachedForMs / 1000) } : {}),
+        ...(origin.reason ? { reason: origin.reason } : {}),
+        ...(anchorFailure ? { anchorFailure } : {}),
+      };
       return { ...connectionView(connection), vault };
     },
     'audit.list': async (input) => core.audit.read(input),
@@ -40,12 +46,15 @@ export function foundationHandlers(core: SophonCore): Handlers {
     },
     'vault.health': async () => {
       const health = core.vault.health();
+      const anchorFailure = core.audit.anchorFailure();
+      const anchorEveryMs = core.audit.anchorEveryMs;
       return {
         ...health,
         owner: { name: core.lock.info.owner, pid: core.lock.info.pid, since: core.lock.info.startedAt },
         permissionProblems: await core.permissions(),
         connectorProblems: [...core.catalog.problems],
         home: core.paths.home,
+        audit: { ...(anchorEveryMs !== undefined ? { anchorEveryMs } : {}), ...(anchorFailure ? { anchorFailure } : {}) },
       };
     },
     'settings.get': async () => readUiSettings(await readFile(core.paths.settingsFile, 'utf8').catch(() => '{}')),

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { constants } from 'node:os';
-import { childEnvironment, STORE_CREDENTIAL_VARIABLES } from '../../core/index.ts';
+import { childEnvironment, isStoreCredential } from '../../core/index.ts';
 import type { RunView } from '../../api/contract.ts';
 import { OwnerLink } from './owner-link.ts';
 
@@ -41,8 +41,11 @@ export function defaultTool(command: string): string {
 export function runChildEnvironment(parent: NodeJS.ProcessEnv, run: Pick<RunView, 'env' | 'unset'>, keep: readonly string[] = []): { env: NodeJS.ProcessEnv; removed: string[] } {
   const env = childEnvironment(parent);
   for (const name of run.unset) if (!keep.includes(name)) delete env[name];
-  // The secret stores' own credentials open the whole vault prefix of a team backend.
-  for (const name of STORE_CREDENTIAL_VARIABLES) if (!keep.includes(name)) delete env[name];
+  // childEnvironment drops the secret stores' own credentials; one named with --keep-env goes back in.
+  for (const name of keep) {
+    const value = parent[name];
+    if (isStoreCredential(name) && value !== undefined) env[name] = value;
+  }
   if (parent['SOPHON_HOME'] !== undefined) env['SOPHON_HOME'] = parent['SOPHON_HOME'];
   const removed = Object.keys(parent)
     .filter((name) => parent[name] !== undefined && env[name] === undefined && !(name in run.env))

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ConnectionView, TestResultView } from '../../api/contract.ts';
-import { formatExpiry, output, table, unwrap } from '../output.ts';
+import { anchorWarning, formatExpiry, output, table, unwrap } from '../output.ts';
 import { registerConnectAdd } from './connect-add.ts';
 import type { CliContext } from '../context.ts';
 
@@ -60,6 +60,7 @@ export function registerConnect(program: Command, cli: CliContext): void {
           `  last test:    ${c.lastTest ? `${c.lastTest.live === false && c.lastTest.ok ? 'not checked live' : c.lastTest.ok ? 'ok' : 'failed'} at ${c.lastTest.at} — ${c.lastTest.message}` : 'never'}`,
           ...(c.account ? [`  account:      ${c.account}`] : []),
           ...(c.vault ? [`  vault:        ${c.vault.backend}${c.vault.cachedForSeconds !== undefined ? ` — served from the cache, ${c.vault.cachedForSeconds} s old (the store answered: ${c.vault.reason ?? 'an error'})` : ''}`] : []),
+          ...(c.vault?.anchorFailure ? [`  warning:      ${anchorWarning(c.vault.anchorFailure)}`] : []),
         ].join('\n'),
       );
     });

@@ -25,11 +25,11 @@ import type { VaultHealthView } from '../../api/contract.ts';
 import { connectSocket } from '../../api/wire.ts';
 import { vaultBackendChecks } from './doctor-backend.ts';
 import { hasTerminal, hiddenPrompt } from '../../api/terminal-prompt.ts';
-import { output } from '../output.ts';
+import { anchorWarning, output } from '../output.ts';
 import type { CliContext } from '../context.ts';
 
-/** `ok` and `FAIL` are verdicts; `info` is a true statement that needs nothing done. */
-type Status = 'ok' | 'FAIL' | 'info';
+/** `ok` and `FAIL` are verdicts; `WARN` works but needs looking at (the exit status stays 0); `info` is a true statement that needs nothing done. */
+type Status = 'ok' | 'FAIL' | 'WARN' | 'info';
 
 interface Check {
   readonly name: string;
@@ -38,6 +38,7 @@ interface Check {
 }
 
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+const everyText = (ms: number) => (ms % 60_000 === 0 ? plural(ms / 60_000, 'minute') : `${plural(Math.round(ms / 1000), 'second')}`);
 
 function holds(copy: VaultCopySummary): string {
   return copy.connections.length === 0 ? 'no connections' : `${plural(copy.connections.length, 'connection')} (${copy.connections.join(', ')})`;
@@ -162,6 +163,9 @@ export function registerDoctor(program: Command, cli: CliContext): void {
         const weak = health.strength === 'weak';
         checks.push({ name: 'vault', status: 'ok', detail: `${health.path}: open in the owner, ${plural(health.records, 'record')}` });
         checks.push({ name: 'protector', status: weak ? 'FAIL' : 'ok', detail: `${health.protectorDescription}${weak ? ' — WEAK: anyone who can read your files can read the vault; start a keyring (gnome-keyring, KWallet) before the desktop app' : ''}` });
+        const anchor = health.audit;
+        if (anchor?.anchorFailure) checks.push({ name: 'audit', status: 'WARN', detail: anchorWarning(anchor.anchorFailure) });
+        else if (anchor?.anchorEveryMs !== undefined) checks.push({ name: 'audit', status: 'ok', detail: `where the audit trail ends is recorded in the vault at most every ${everyText(anchor.anchorEveryMs)} while busy, and when the owner stops` });
       } else {
         if (!live) checks.push(...(await vaultChecks(cli, paths, keyring.ok)));
         checks.push(sealed.problem ? { name: 'protector', status: 'info', detail: 'unknown: the header of vault.enc, which names it, cannot be read' } : protectorLine(sealed.kind, cli.env, keyring.ok));

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { BACKEND_TITLES, SophonError, VAULT_BACKENDS, VaultBackendName, headlessProtectors, migrateVault, resolveHome, sophonPaths } from '../../core/index.ts';
+import { BACKEND_TITLES, SophonError, VAULT_BACKENDS, VaultBackendName, headlessProtectors, migrateVaultAudited, resolveHome, sophonPaths } from '../../core/index.ts';
 import { output } from '../output.ts';
 import { passphrasePrompt } from '../prompt.ts';
 import type { CliContext } from '../context.ts';
@@ -16,7 +16,7 @@ export function registerVault(parent: Command, cli: CliContext): void {
       const to = VaultBackendName.safeParse(opts.to);
       if (!to.success) throw new SophonError('INVALID_INPUT', `--to ${opts.to}: ${to.error.issues[0]?.message ?? 'not a backend'}`);
       const paths = sophonPaths(resolveHome(cli.env));
-      const result = await migrateVault({
+      const result = await migrateVaultAudited({
         paths,
         to: to.data,
         env: cli.env,
@@ -31,5 +31,6 @@ export function registerVault(parent: Command, cli: CliContext): void {
         `moved ${result.connections} connection(s) (${result.keys} records) from ${BACKEND_TITLES[result.from]} to ${BACKEND_TITLES[result.to]}; ` +
           `the old store still holds a copy (${result.oldStore}) — remove it once you are satisfied`,
       );
+      if (result.notAudited) out.warn(`the audit trail could not record the migration (${result.notAudited}) — run \`sophon doctor\``);
     });
 }

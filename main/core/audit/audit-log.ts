@@ -1,6 +1,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { openSync, writeSync, closeSync, fsyncSync, renameSync } from 'node:fs';
 import { z } from 'zod';
+import { firstLine } from '../errors.ts';
 import type { Clock } from '../ports.ts';
 import { ChainVerifier, FINDING, GENESIS, macOf, type AuditProblem, type Position } from './audit-chain.ts';
 import { forEachLine, forEachLineBackwards, OVERLONG, sealedName, trailFiles } from './audit-files.ts';
@@ -113,6 +114,7 @@ export class AuditLog {
   private anchorInFlight: Promise<void> | undefined;
   private anchorAgain = false;
   private lastAnchorAt = 0;
+  private anchorFailed: AnchorFailure | undefined;
   private closed = false;
 
   private constructor(
@@ -290,6 +292,16 @@ export class AuditLog {
     return { ok: problems.length === 0, lines: verifier.lines, problems };
   }
 
+  /** How often at most the anchor is written while lines keep coming; undefined without an anchor. */
+  get anchorEveryMs(): number | undefined {
+    return this.options.anchor ? (this.options.anchorEveryMs ?? ANCHOR_EVERY_MS) : undefined;
+  }
+
+  /** Set while the vault refuses the anchor (since the first failure, until a write succeeds): lines after the last anchor are not protected against a rollback of the audit files. */
+  anchorFailure(): AnchorFailure | undefined {
+    return this.anchorFailed;
+  }
+
   /** Writes queued lines and the head now, and asks for an anchor write (see settle). */
   flush(): void {
     this.drainSoon();
@@ -363,9 +375,17 @@ export class AuditLog {
       () => {
         this.anchored = position;
         this.anchorN = Math.max(this.anchorN, position.n);
+        this.anchorFailed = undefined;
         this.writeHead();
       },
-      () => undefined, // the vault could not be written (it says so itself); the next batch tries again
+      (error: unknown) => {
+        // Kept until a write succeeds (the next batch tries again): `sophon doctor`, `connect status` and a one-shot command's stderr say so.
+        this.anchorFailed = {
+          since: this.anchorFailed?.since ?? new Date(this.options.clock.now()).toISOString(),
+          failures: (this.anchorFailed?.failures ?? 0) + 1,
+          message: firstLine(error instanceof Error ? error.message : String(error)),
+        };
+      },
     );
     void this.anchorInFlight.finally(() => {
       this.anchorInFlight = undefined;
@@ -375,6 +395,14 @@ export class AuditLog {
       }
     });
   }
+}
+
+export interface AnchorFailure {
+  /** When the first write of this run of failures failed (ISO 8601). */
+  readonly since: string;
+  readonly failures: number;
+  /** The vault's one-line error of the latest failure. */
+  readonly message: string;
 }
 
 /** Appended as lines of their own when the trail is opened, so that they stay found: verify reports every one. */

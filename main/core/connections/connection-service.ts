@@ -267,8 +267,8 @@ export class ConnectionService {
         const updated = await this.update(id, { lastTest: result, state, lastUsedAt: result.at, ...(ok && state === 'active' ? { stateReason: undefined } : !ok && state === 'error' ? { stateReason: message } : {}) });
         return { connection: updated, result };
       } catch (error) {
-        // A remote vault that is briefly unreachable: the test still happened; say it was not recorded.
-        if (!(error instanceof SophonError && error.code === 'VAULT_UNAVAILABLE')) throw error;
+        // A remote vault that is briefly unreachable, or at a quota of its own: the test still happened; say it was not recorded.
+        if (!(error instanceof SophonError && (error.code === 'VAULT_UNAVAILABLE' || error.code === 'VAULT_QUOTA'))) throw error;
         return { connection, result: { ...result, message: `${message} (not recorded: ${firstLine(error.message)})` } };
       }
     };

@@ -97,20 +97,23 @@ export class AwsStore implements SecretStore {
     const SecretId = this.name(recordKey);
     const version = randomUUID();
     if (expected === undefined) {
-      await this.send('CreateSecret', () =>
-        this.client.send(
-          new CreateSecretCommand({
-            Name: SecretId,
-            SecretString: value,
-            ClientRequestToken: version,
-            Description: 'Sophon Desktop record (connection metadata and credential); written by sophon',
-            ...(this.options.settings.KmsKeyId ? { KmsKeyId: this.options.settings.KmsKeyId } : {}),
-          }),
-        ),
+      await this.send(
+        'CreateSecret',
+        () =>
+          this.client.send(
+            new CreateSecretCommand({
+              Name: SecretId,
+              SecretString: value,
+              ClientRequestToken: version,
+              Description: 'Sophon Desktop record (connection metadata and credential); written by sophon',
+              ...(this.options.settings.KmsKeyId ? { KmsKeyId: this.options.settings.KmsKeyId } : {}),
+            }),
+          ),
+        SecretId,
       );
       return version;
     }
-    await this.send('PutSecretValue', () => this.client.send(new PutSecretValueCommand({ SecretId, SecretString: value, ClientRequestToken: version, VersionStages: [PENDING_LABEL] })));
+    await this.send('PutSecretValue', () => this.client.send(new PutSecretValueCommand({ SecretId, SecretString: value, ClientRequestToken: version, VersionStages: [PENDING_LABEL] })), SecretId);
     try {
       await this.send('UpdateSecretVersionStage', () => this.client.send(new UpdateSecretVersionStageCommand({ SecretId, VersionStage: 'AWSCURRENT', MoveToVersionId: version, RemoveFromVersionId: expected })));
     } catch (error) {
@@ -159,15 +162,15 @@ export class AwsStore implements SecretStore {
   }
 
   /** Runs one call and sorts its failure: what to retry, what to report, what permission is missing. */
-  private async send<T>(action: string, call: () => Promise<T>): Promise<T> {
+  private async send<T>(action: string, call: () => Promise<T>, secretId?: string): Promise<T> {
     try {
       return await call();
     } catch (raw) {
-      throw this.classify(raw as AwsError, action);
+      throw this.classify(raw as AwsError, action, secretId);
     }
   }
 
-  private classify(error: AwsError, action: string): StoreError {
+  private classify(error: AwsError, action: string, secretId: string | undefined): StoreError {
     const name = error.name ?? error.code ?? 'Error';
     const message = firstLine(error.message ?? name);
     const status = error.$metadata?.httpStatusCode;
@@ -214,7 +217,7 @@ export class AwsStore implements SecretStore {
       case 'InvalidParameterException':
         return new StoreError('invalid', message, { cause: error });
       case 'LimitExceededException':
-        return new StoreError('too-large', `${message} — Secrets Manager holds at most 65,536 bytes per secret and a quota of versions`, { cause: error });
+        return limitExceeded(message, secretId ?? `a secret under ${this.options.prefix}`, error);
       default:
         if (status === undefined || status >= 500 || status === 429 || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up|ENOTFOUND/.test(`${error.code ?? ''} ${message}`)) {
           return new StoreError('transient', `${name}: ${message}`, { cause: error });
@@ -222,4 +225,26 @@ export class AwsStore implements SecretStore {
         return new StoreError('invalid', `${name}: ${message}`, { cause: error });
     }
   }
+}
+
+/**
+ * LimitExceededException is AWS's answer to any exceeded quota ("The request failed because
+ * it would exceed one of the Secrets Manager quotas"); which one is only in its message.
+ * The one a busy record meets is the versions per secret: Secrets Manager removes old
+ * unlabelled versions past 100 but never one younger than 24 hours, so more than about one
+ * write every 10 minutes to one secret, sustained, runs into it
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html).
+ */
+function limitExceeded(message: string, secretId: string, cause: AwsError): StoreError {
+  if (/version/i.test(message)) {
+    return new StoreError(
+      'quota',
+      `Secrets Manager keeps too many versions of ${secretId} (every version younger than 24 hours counts) — wait for older versions to age out, or find what writes it that often (\`sophon audit\`)`,
+      { cause },
+    );
+  }
+  if (/size|length|bytes|too large|65,?536/i.test(message)) {
+    return new StoreError('too-large', `${secretId} would be larger than the 65,536 bytes Secrets Manager holds per secret (AWS: ${message})`, { cause });
+  }
+  return new StoreError('quota', `a Secrets Manager quota was exceeded writing ${secretId} (AWS: ${message}) — see the quotas at https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html, or wait and retry`, { cause });
 }

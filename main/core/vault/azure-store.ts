@@ -15,7 +15,10 @@ import { StoreError, type LeaseRecords, type SecretStore, type StoreRecord } fro
  *
  * Key Vault has no conditional write: every set makes a new version and the latest wins.
  * So a write first reads the latest version (and the record's lease) and refuses when
- * either changed; the gap between that check and the write is one round trip. Refreshes
+ * either changed; the gap between that check and the write is one round trip, and two
+ * machines whose checks both land in it both write: the later version wins and the other
+ * change is lost silently. This is not closed (Key Vault offers nothing to close it with);
+ * the README says so ("What Key Vault does not protect"). Refreshes
  * are kept to one machine by a lease secret per record: a claim is a new version carrying
  * the claimant's nonce, written within SETTLE_MS / 2 of checking that nobody held it; after
  * SETTLE_MS the latest version says who won, and every claimant reads the same answer.

@@ -134,6 +134,27 @@ export const BACKEND_TITLES: Readonly<Record<VaultBackendName, string>> = {
   AzureKeyVault: 'Azure Key Vault',
 };
 
+/**
+ * How often, at most, the owner records where its audit trail ends (the audit anchor,
+ * `machine/<id>/internal/audit-anchor`) in a remote store while audit lines keep coming;
+ * stopping the owner or a one-shot command writes it once more. Each anchor is a write to
+ * one secret, so the product's own limits on writes and versions per secret set the pace:
+ * - AWS Secrets Manager: "avoid calling PutSecretValue … at a sustained rate of more than
+ *   once every 10 minutes"; versions younger than 24 hours are never removed, so a faster
+ *   pace runs into the quota of versions per secret (LimitExceededException)
+ *   (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html).
+ * - Azure Key Vault: every set adds a version, and single versions cannot be deleted, only
+ *   the whole secret (https://github.com/Azure/azure-sdk-for-net/issues/20934): 10 minutes
+ *   keeps that to 144 a busy day instead of 1,440.
+ * - HashiCorp Vault KV v2: a write is cheap and the engine keeps only `max_versions` (10 by
+ *   default) per secret (https://developer.hashicorp.com/vault/docs/secrets/kv/kv-v2): once a minute.
+ */
+export const REMOTE_ANCHOR_EVERY_MS: Readonly<Record<RemoteBackendName, number>> = {
+  HashiCorpVault: 60_000,
+  AwsSecretsManager: 10 * 60_000,
+  AzureKeyVault: 10 * 60_000,
+};
+
 /** The OS user name, made safe for every backend's names: what `{user}` in a Prefix stands for. */
 export function currentUser(): string {
   let name = 'user';

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { AsyncEntry } from '@napi-rs/keyring';
+import { childEnvironment } from '../child-env.ts';
 import { SophonError, firstLine } from '../errors.ts';
 import type { KeyProtector, SealedKey } from '../ports.ts';
 
@@ -78,7 +79,7 @@ export class KeyringProtector implements KeyProtector {
       return { ok: false, reason: `@napi-rs/keyring is not installed (${firstLine((error as Error).message)})` };
     }
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, ['-e', PROBE_SCRIPT, library, service, `probe-${process.pid}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const child = spawn(process.execPath, ['-e', PROBE_SCRIPT, library, service, `probe-${process.pid}`], { stdio: ['ignore', 'pipe', 'ignore'], env: childEnvironment(process.env) });
       let out = '';
       const timer = setTimeout(() => {
         child.kill('SIGKILL');

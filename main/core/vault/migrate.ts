@@ -22,6 +22,8 @@ export interface MigrateOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly clock?: Clock;
   readonly onStep?: (step: MigrationStep, detail: string) => void;
+  /** Every record of the store in use has been read (the credentials among them): from where, how many. */
+  readonly onRead?: (from: VaultBackendName, records: number) => void;
 }
 
 export interface MigrationResult {
@@ -77,6 +79,7 @@ export async function migrateVault(options: MigrateOptions): Promise<MigrationRe
     } finally {
       await source.dispose();
     }
+    options.onRead?.(from, entries.size);
     step('read', `${entries.size} record(s) from ${BACKEND_TITLES[from]}`);
     if (to === 'Local') await toLocal(paths, entries, protectors, step);
     else await toRemote({ ...common, backend: to }, entries, from, step);

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { SophonError, firstLine } from '../errors.ts';
 import type { Clock, TimerHandle } from '../ports.ts';
-import { BACKEND_TITLES } from './backend-settings.ts';
+import { REMOTE_ANCHOR_EVERY_MS, BACKEND_TITLES } from './backend-settings.ts';
 import { isOwnRecord, parseRecord, recordKeyOf, serialiseRecord, type RecordBody } from './record-layout.ts';
 import { isStoreError, storeFailure, type SecretStore } from './secret-store.ts';
 import type { ICredentialVault, Unsubscribe, VaultChange, VaultHealth, VaultOp } from './types.ts';
@@ -78,6 +78,10 @@ export class RemoteVault implements ICredentialVault, SharedVault {
 
   get backend() {
     return this.options.store.backend;
+  }
+
+  get anchorEveryMs(): number {
+    return REMOTE_ANCHOR_EVERY_MS[this.options.store.backend];
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {

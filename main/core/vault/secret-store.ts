@@ -11,9 +11,10 @@ export interface StoreRecord {
 /**
  * What went wrong, sorted by what the vault does about it: `transient` may be served from
  * the cache and retried; `conflict` means someone else wrote first (re-read, re-apply);
- * the rest are reported as they are.
+ * `quota` is a limit of the product that time lifts (not a retry a moment later); the rest
+ * are reported as they are.
  */
-export type StoreFailure = 'transient' | 'permission' | 'auth' | 'conflict' | 'not-found' | 'too-large' | 'invalid';
+export type StoreFailure = 'transient' | 'permission' | 'auth' | 'conflict' | 'not-found' | 'too-large' | 'quota' | 'invalid';
 
 export class StoreError extends Error {
   constructor(
@@ -82,6 +83,9 @@ export function storeFailure(store: Pick<SecretStore, 'backend'>, error: unknown
         return new SophonError('VAULT_CONFLICT', `${title}: ${error.message} — could not ${doing}${unsaved}; retry`, { cause: error });
       case 'too-large':
         return new SophonError('VAULT_TOO_LARGE', `${title}: ${error.message}${unsaved}`, { cause: error });
+      case 'quota':
+        // The driver's message names the product and its limit already.
+        return new SophonError('VAULT_QUOTA', `${error.message}${unsaved}`, { cause: error });
       case 'not-found':
       case 'invalid':
         return new SophonError('VAULT_UNAVAILABLE', `${title} could not ${doing}: ${firstLine(error.message)}${unsaved}`, { cause: error });

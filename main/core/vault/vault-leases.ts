@@ -28,6 +28,8 @@ export interface SharedVault extends ICredentialVault, VaultLeases {
   readOrigin(key: string): ReadOrigin;
   /** A fresh read next time, whatever the cache holds (after someone else may have written). */
   forget(key: string): void;
+  /** How often at most the audit anchor is written to this store while busy (REMOTE_ANCHOR_EVERY_MS). */
+  readonly anchorEveryMs: number;
 }
 
 export function isSharedVault(vault: ICredentialVault): vault is SharedVault {
