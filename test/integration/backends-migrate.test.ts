@@ -190,4 +190,24 @@ describe.each(BACKENDS)('%s', (name: BackendName) => {
     expect(await listed()).toEqual(ids);
     if (direction === name) expect(await exists(join(env['SOPHON_HOME'] as string, 'config', 'vault.enc.migrating'))).toBe(false);
   });
+
+  it.skipIf(name === 'Local')('killed the moment it has switched back to Local, the way back to the team store still opens', async () => {
+    if ((await inUse()) !== name) expect((await migrate(name)).code).toBe(0);
+    const child = spawn(process.execPath, [BIN, 'vault', 'migrate', '--to', 'Local'], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      if (/^switched /m.test(out)) child.kill('SIGKILL');
+    });
+    await closed;
+    expect(out).toMatch(/^switched /m);
+    expect(await inUse()).toBe('Local');
+    expect(await listed()).toEqual(ids);
+    // The store left behind knows what it held, so migrating back does not take it for another machine's.
+    const back = await migrate(name);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await inUse()).toBe(name);
+    expect(await listed()).toEqual(ids);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { readFile, readdir, rename, rm } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../helpers/run-cli.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
@@ -45,5 +45,18 @@ describe('a missing vault.enc is never replaced by a new empty vault', () => {
     const fresh = await runCli(['connect', 'list', '--json'], { env });
     expect(fresh.code).toBe(0);
     expect(JSON.parse(fresh.stdout)).toEqual([]);
+  });
+  it('vault migrate refuses too, where only the audit trail is left: it never copies a new empty vault out', async () => {
+    const env = await setUp();
+    const config = join(home.dir, 'config');
+    await writeFile(join(config, 'appsettings.json'), JSON.stringify({ Sophon: { Credentials: { Vault: 'Local', HashiCorpVault: { Address: 'https://vault.example.com:8200' } } } }));
+    await rm(join(config, 'vault.enc'));
+    await rm(join(config, 'vault.enc.bak'));
+    const result = await runCli(['vault', 'migrate', '--to', 'HashiCorpVault'], { env });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/an earlier vault left .*audit/);
+    expect(await readdir(config)).not.toContain('vault.enc');
+    expect(JSON.parse(await readFile(join(config, 'appsettings.json'), 'utf8')).Sophon.Credentials.Vault).toBe('Local');
   });
 });

@@ -66,7 +66,8 @@ export async function migrateVault(options: MigrateOptions): Promise<MigrationRe
       throw new SophonError('SETTINGS_INVALID', `Sophon.Credentials.${to} is missing — add that section to ${paths.settingsFile} (see the README, Team vault backends), keep "Vault": "${from}", then run migrate again`);
     }
     const common = { paths, credentials, protectors, env, ...(options.clock ? { clock: options.clock } : {}) };
-    const source = await openVault(common);
+    // A Local source is opened as an owner opens it: never as a new empty vault over an earlier one's remains.
+    const source = await openVault({ ...common, localRemains: [paths.auditDir] });
     let entries: Map<string, unknown>;
     let oldStore: string;
     try {
@@ -81,16 +82,24 @@ export async function migrateVault(options: MigrateOptions): Promise<MigrationRe
     }
     options.onRead?.(from, entries.size);
     step('read', `${entries.size} record(s) from ${BACKEND_TITLES[from]}`);
-    if (to === 'Local') await toLocal(paths, entries, protectors, step);
-    else await toRemote({ ...common, backend: to }, entries, from, step);
-    if (from !== 'Local') await leaveNote(common, to, entries);
+    // The note in a remote store that is left is written before the switch, so that a migration
+    // killed right after it can still be undone by migrating back.
+    const beforeSwitch = from !== 'Local' ? () => leaveNote(common, to, entries) : async () => undefined;
+    if (to === 'Local') await toLocal(paths, entries, protectors, step, beforeSwitch);
+    else await toRemote({ ...common, backend: to }, entries, from, step, beforeSwitch);
     return { from, to, keys: entries.size, connections: [...entries.keys()].filter((k) => k.startsWith('connection/')).length, oldStore };
   } finally {
     await lock.release();
   }
 }
 
-async function toLocal(paths: SophonPaths, entries: ReadonlyMap<string, unknown>, protectors: ProtectorResolver, step: NonNullable<MigrateOptions['onStep']>): Promise<void> {
+async function toLocal(
+  paths: SophonPaths,
+  entries: ReadonlyMap<string, unknown>,
+  protectors: ProtectorResolver,
+  step: NonNullable<MigrateOptions['onStep']>,
+  beforeSwitch: () => Promise<void>,
+): Promise<void> {
   const building = `${paths.vaultFile}.migrating`;
   const buildingBackup = `${building}.bak`;
   // A file left by an interrupted migration is ours and incomplete: start it again.
@@ -110,6 +119,7 @@ async function toLocal(paths: SophonPaths, entries: ReadonlyMap<string, unknown>
     await check.dispose();
   }
   step('verified', 'every record read back and compared');
+  await beforeSwitch();
   // An older vault.enc (from before an earlier migration away) is kept aside, never overwritten.
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   for (const file of [paths.vaultFile, paths.vaultBackup]) {
@@ -121,7 +131,13 @@ async function toLocal(paths: SophonPaths, entries: ReadonlyMap<string, unknown>
   step('switched', `Sophon.Credentials.Vault is now Local (${paths.vaultFile})`);
 }
 
-async function toRemote(open: Parameters<typeof openVault>[0], entries: ReadonlyMap<string, unknown>, from: VaultBackendName, step: NonNullable<MigrateOptions['onStep']>): Promise<void> {
+async function toRemote(
+  open: Parameters<typeof openVault>[0],
+  entries: ReadonlyMap<string, unknown>,
+  from: VaultBackendName,
+  step: NonNullable<MigrateOptions['onStep']>,
+  beforeSwitch: () => Promise<void>,
+): Promise<void> {
   const to = open.backend as Exclude<VaultBackendName, 'Local'>;
   const target = await openVault(open);
   if (!(target instanceof RemoteVault)) throw new SophonError('INTERNAL', `${to} did not open as a remote vault`);
@@ -152,6 +168,7 @@ async function toRemote(open: Parameters<typeof openVault>[0], entries: Readonly
     await check.dispose();
   }
   step('verified', 'every record read back from a fresh connection and compared');
+  await beforeSwitch();
   await switchSettings(open.paths, to);
   step('switched', `Sophon.Credentials.Vault is now ${to}`);
   const done = await openVault(open);
@@ -175,7 +192,7 @@ async function verify(target: ICredentialVault, entries: ReadonlyMap<string, unk
   }
 }
 
-/** After the switch: notes in the remote store left behind what it held (best effort; only a later migration back reads it). */
+/** Just before the switch: notes in the remote store being left what it holds (best effort; only a later migration back reads it, and only while that still matches). */
 async function leaveNote(open: Parameters<typeof openVault>[0], to: VaultBackendName, entries: ReadonlyMap<string, unknown>): Promise<void> {
   try {
     const old = await openVault({ ...open, backend: open.credentials.Vault });
