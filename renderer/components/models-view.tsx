@@ -1,4 +1,4 @@
-import { useId, useMemo, useState } from 'react';
+import { useId, useMemo, useRef, useState } from 'react';
 import type { AuthOrderView, ModelsStatusView, ProfileView, ServiceSummary } from '../../main/api/contract.ts';
 import { SOURCE_TEXT, relative } from '../format.ts';
 import { presentProfile, type Presented } from '../connection-state.ts';
@@ -41,6 +41,8 @@ export function ModelsView() {
   const connections = useSophon((s) => s.connections);
   const { loadModels } = useActions();
   const status = models.status;
+  // One "Add a sign-in" open at a time: opening another provider's closes the first.
+  const [adding, setAdding] = useState<string | undefined>();
   const services = useMemo(() => new Map(catalog.map((s) => [s.id, s])), [catalog]);
   // Each profile read as the Connections view reads its connection (one state, one reason, both pages).
   const looks = useMemo(() => {
@@ -61,14 +63,15 @@ export function ModelsView() {
 
   return (
     <div className="models" data-testid="models-view">
-      <div className="page-head row-between">
-        <div>
+      <div className="page-head">
+        {/* The button shares the title's row at every width: on its own line at 420 px it read as stray. */}
+        <div className="title-row">
           <h2 id="profiles-title">Model profiles</h2>
-          <p className="muted">Agents use these for model calls, trying each provider’s profiles from the top. A plan costs nothing per token.</p>
+          <button type="button" disabled={models.loading} onClick={() => void loadModels()}>
+            Check again
+          </button>
         </div>
-        <button type="button" disabled={models.loading} onClick={() => void loadModels()}>
-          Check again
-        </button>
+        <p className="muted">Agents use these for model calls, trying each provider’s profiles from the top. A plan costs nothing per token.</p>
       </div>
       {models.error && (
         <p className="field-error" role="alert">
@@ -94,6 +97,8 @@ export function ModelsView() {
               looks={looks}
               services={services}
               apiServices={p.services}
+              adding={adding === p.id}
+              onAdding={(open) => setAdding(open ? p.id : undefined)}
             />
           ))}
           {providers.rest.length > 0 && <MoreProviders providers={providers.rest} services={services} />}
@@ -147,20 +152,28 @@ interface ProviderSectionProps {
   readonly looks: ReadonlyMap<string, Presented>;
   readonly services: ReadonlyMap<string, ServiceSummary>;
   readonly apiServices: readonly string[];
+  readonly adding: boolean;
+  readonly onAdding: (open: boolean) => void;
 }
 
-function ProviderSection({ provider, billing, order, fallbackOrder, profiles, tests, looks, services, apiServices }: ProviderSectionProps) {
+function ProviderSection({ provider, billing, order, fallbackOrder, profiles, tests, looks, services, apiServices, adding, onAdding }: ProviderSectionProps) {
   const { resetOrder, openService } = useActions();
   const name = PROVIDER_NAMES[provider] ?? provider;
   const signInService = SUBSCRIPTION_SIGNIN[provider];
   const face = services.get(signInService ?? apiServices[0] ?? '') ?? services.get(apiServices[0] ?? '');
   const keyService = apiServices.map((id) => services.get(id)).find((s) => s && !PROVIDER_SERVICES.has(s.id) && s.auth.some((m) => m.type === 'api_key'));
-  const [adding, setAdding] = useState(profiles.length === 0);
   const panelId = useId();
+  const toggle = useRef<HTMLButtonElement>(null);
+  // Escape and Cancel close the form and give the keyboard back to the button that opened it.
+  const close = () => {
+    onAdding(false);
+    toggle.current?.focus();
+  };
   const effective = order?.effective ?? fallbackOrder;
   // In the order they are tried; any the order does not name (it skips them) after.
   const ordered = [...effective.map((id) => profiles.find((p) => p.id === id)).filter((p): p is ProfileView => p !== undefined), ...profiles.filter((p) => !effective.includes(p.id))];
   const headingId = `provider-${provider}`;
+  const purpose = services.get(signInService ?? '')?.summary;
   const movable = effective.length > 1;
   return (
     <section className="card provider-section" aria-labelledby={headingId} data-provider={provider}>
@@ -196,19 +209,16 @@ function ProviderSection({ provider, billing, order, fallbackOrder, profiles, te
           </ol>
         </>
       ) : (
-        <p className="muted small">No sign-in yet.</p>
-      )}
-      {signInService && (adding || profiles.length === 0) && (
-        <div id={panelId} className="add-panel">
-          <ProviderSignIns service={signInService} />
-        </div>
+        <p className="muted small no-profile">
+          No sign-in yet.{purpose && ` ${sentence(purpose)}`}
+        </p>
       )}
       <div className="section-foot">
-        {signInService && profiles.length > 0 ? (
-          <button type="button" aria-expanded={adding} aria-controls={panelId} onClick={() => setAdding(!adding)}>
-            <Icon name={adding ? 'x' : 'plus'} /> {adding ? 'Close' : 'Add a sign-in'}
+        {signInService && (
+          <button ref={toggle} type="button" className="add-toggle" aria-expanded={adding} aria-controls={adding ? panelId : undefined} onClick={() => onAdding(!adding)}>
+            <Icon name="plus" /> Add a sign-in
           </button>
-        ) : null}
+        )}
         {keyService && (
           <button
             type="button"
@@ -219,8 +229,25 @@ function ProviderSection({ provider, billing, order, fallbackOrder, profiles, te
           </button>
         )}
       </div>
+      {signInService && adding && (
+        <div
+          id={panelId}
+          className="add-panel"
+          onKeyDown={(e) => {
+            if (e.key !== 'Escape') return;
+            e.stopPropagation();
+            close();
+          }}
+        >
+          <ProviderSignIns service={signInService} heading="Choose how to sign in" focusOnOpen onCancel={close} />
+        </div>
+      )}
     </section>
   );
+}
+
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 /** Pay-per-token APIs with no profile yet: one calm list, each a way to its page. */

@@ -95,18 +95,32 @@ function waysFor(service: string): { readonly termsOwner?: string; readonly ways
 }
 
 /** "Add a sign-in": one choice among the provider's ways, and that way's short form. */
-export function ProviderSignIns({ service, heading = 'Add a sign-in' }: { readonly service: string; readonly heading?: string }) {
+export function ProviderSignIns({ service, heading = 'Add a sign-in', focusOnOpen = false, onCancel }: { readonly service: string; readonly heading?: string; readonly focusOnOpen?: boolean; readonly onCancel?: () => void }) {
   const spec = waysFor(service);
   const [chosen, setChosen] = useState(0);
   const titleId = useId();
   const group = useId();
+  const choice = useRef<HTMLFieldSetElement>(null);
   useModelsLoaded();
+  // Opened by a button: the keyboard follows into the form, on the chosen way (arrows pick another).
+  useEffect(() => {
+    if (focusOnOpen) choice.current?.querySelector<HTMLInputElement>('input:checked')?.focus();
+  }, [focusOnOpen]);
   if (!spec) return null;
   const way = spec.ways[Math.min(chosen, spec.ways.length - 1)] as Way;
   return (
     <section className="card provider-card" aria-labelledby={titleId} data-testid={`provider-${service}`}>
-      <h3 id={titleId}>{heading}</h3>
-      <fieldset className="segmented">
+      {onCancel ? (
+        <div className="title-row">
+          <h3 id={titleId}>{heading}</h3>
+          <button type="button" className="quiet-button" onClick={onCancel}>
+            Cancel
+          </button>
+        </div>
+      ) : (
+        <h3 id={titleId}>{heading}</h3>
+      )}
+      <fieldset className="segmented" ref={choice}>
         <legend className="visually-hidden">Sign in with</legend>
         {spec.ways.map((w, i) => (
           <label key={w.id} className="segment">

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureRendererBuild } from '../../main/headless/renderer-build.ts';
 import { axeSeriousViolations, launchChromium, openPage } from '../helpers/browser.ts';
@@ -83,16 +83,64 @@ describe('dashboard model providers (Claude Code card, Copilot device code, Code
   });
 
   const profileRow = (id: string) => page.locator(`[data-testid=models-view] li[data-profile="${id}"]`);
-  /** The provider's "Add a sign-in" choice (open already when it has no profile yet), on the chosen way. */
+  const section = (provider: string) => page.locator(`[data-testid=models-view] section[data-provider=${provider}]`);
+  const isFocused = (el: Locator) => el.evaluate((node) => node === (node as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement);
+  /** Presses the provider's "Add a sign-in" (unless its form is open already) and picks the way. */
   const addSignIn = async (provider: string, service: string, way: string) => {
-    const section = page.locator(`[data-testid=models-view] section[data-provider=${provider}]`);
-    await section.waitFor();
-    const open = section.getByRole('button', { name: 'Add a sign-in' });
-    if (await open.isVisible()) await open.click();
+    await section(provider).waitFor();
+    const open = section(provider).getByRole('button', { name: 'Add a sign-in' });
+    if ((await open.getAttribute('aria-expanded')) !== 'true') await open.click();
     const card = page.getByTestId(`provider-${service}`);
     await card.getByRole('radio', { name: way }).check();
     return card;
   };
+
+  it('keeps the sign-in ways behind one "Add a sign-in" per provider: by keyboard, one form open at a time, Escape and Cancel close it', async () => {
+    await page.getByRole('button', { name: 'Models', exact: true }).click();
+    await section('github-copilot').waitFor();
+    // Nothing open yet: each provider without a profile says so in one line, and no terms warning shows.
+    await section('openai-codex').getByText('No sign-in yet. Use your ChatGPT plan through Codex.').waitFor();
+    await section('github-copilot').getByText('No sign-in yet. Use your Copilot seat for models.').waitFor();
+    expect(await page.locator('[data-testid^=provider-]').count()).toBe(0);
+    expect(await page.getByTestId('models-view').getByRole('note').count()).toBe(0);
+
+    const copilotButton = section('github-copilot').getByRole('button', { name: 'Add a sign-in' });
+    const codexButton = section('openai-codex').getByRole('button', { name: 'Add a sign-in' });
+    expect(await copilotButton.getAttribute('aria-expanded')).toBe('false');
+    await copilotButton.focus();
+    await page.keyboard.press('Enter');
+    const copilot = page.getByTestId('provider-github-copilot');
+    await copilot.waitFor();
+    expect(await copilotButton.getAttribute('aria-expanded')).toBe('true');
+    expect(await copilotButton.getAttribute('aria-controls')).toBe(await copilot.evaluate((el) => (el as { parentElement: { id: string } }).parentElement.id));
+    // The keyboard is in the form, on the chosen way; the arrows pick another.
+    await expect.poll(() => isFocused(copilot.getByRole('radio', { name: 'Use a code' }))).toBe(true);
+    await page.keyboard.press('ArrowRight');
+    await copilot.getByRole('form', { name: 'Paste a GitHub token' }).waitFor();
+    expect(await page.getByTestId('models-view').getByRole('note').count()).toBe(1);
+    await page.setViewportSize({ width: 420, height: 800 });
+    await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
+    await page.screenshot({ path: join(SHOTS, '29-models-add-open-420.png'), fullPage: true });
+    expect(await axeSeriousViolations(page)).toEqual([]);
+    await page.setViewportSize({ width: 1100, height: 900 });
+
+    // Opening another provider's form closes the first.
+    await codexButton.click();
+    const codex = page.getByTestId('provider-openai-codex');
+    await codex.waitFor();
+    await copilot.waitFor({ state: 'detached' });
+    expect(await copilotButton.getAttribute('aria-expanded')).toBe('false');
+    // Escape closes it and gives the keyboard back to the button.
+    await page.keyboard.press('Escape');
+    await codex.waitFor({ state: 'detached' });
+    expect(await codexButton.getAttribute('aria-expanded')).toBe('false');
+    expect(await isFocused(codexButton)).toBe(true);
+    // So does Cancel.
+    await page.keyboard.press('Enter');
+    await codex.getByRole('button', { name: 'Cancel' }).click();
+    await codex.waitFor({ state: 'detached' });
+    expect(await isFocused(codexButton)).toBe(true);
+  });
 
   it('shows Claude Code installed and signed in with its plan and the terms reminder, links it, and lists the profile', async () => {
     await page.getByRole('button', { name: 'Models', exact: true }).click();
