@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher, request as undiciRequest } from 'undici';
 import { pathProblem } from '../broker/proxy-path.ts';
 import { SophonError } from '../errors.ts';
 
@@ -36,10 +36,11 @@ const TEXTUAL = /^(text\/|application\/([a-z0-9.+-]*\+)?(json|xml|javascript|ecm
 
 /** Loopback requests from the owner to its own proxy: the same pipeline every skill goes through. */
 export class ProxyClient {
-  private readonly agent: Dispatcher;
+  // undici loads with the first tool call, not with the core: a CLI command answered by the owner never needs it.
+  private undici: Promise<{ agent: Dispatcher; request: typeof undiciRequest }> | undefined;
 
-  constructor() {
-    this.agent = new Agent({ connections: 16, keepAliveTimeout: 10_000 });
+  private http() {
+    return (this.undici ??= import('undici').then(({ Agent, request }) => ({ agent: new Agent({ connections: 16, keepAliveTimeout: 10_000 }), request })));
   }
 
   async send(proxyUrl: string, token: string, req: BrokerRequest, maxBytes: number, signal?: AbortSignal): Promise<BrokerResponse> {
@@ -51,11 +52,12 @@ export class ProxyClient {
       headers[name.toLowerCase()] = value;
     }
     headers['authorization'] = `Bearer ${token}`;
+    const { agent, request } = await this.http();
     const response = await request(url, {
       method: req.method as Dispatcher.HttpMethod,
       headers,
       ...(req.body !== undefined ? { body: req.body } : {}),
-      dispatcher: this.agent,
+      dispatcher: agent,
       ...(signal ? { signal } : {}),
     });
     const flat: Record<string, string> = {};
@@ -98,7 +100,9 @@ export class ProxyClient {
   }
 
   async dispose(): Promise<void> {
-    await this.agent.close().catch(() => undefined);
+    if (!this.undici) return;
+    const { agent } = await this.undici;
+    await agent.close().catch(() => undefined);
   }
 }
 
