@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { constants } from 'node:os';
-import { childEnvironment, isStoreCredential } from '../../core/index.ts';
+import { childEnvironment, isStoreCredential } from '../../core/base.ts';
 import type { RunView } from '../../api/contract.ts';
 import { OwnerLink } from './owner-link.ts';
 

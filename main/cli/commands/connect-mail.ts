@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SophonError } from '../../core/index.ts';
+import { SophonError } from '../../core/base.ts';
 import type { AuthMethodView, ConnectionView, MailServerView, MailTlsMode, ServiceSummary, TestResultView } from '../../api/contract.ts';
 import { unwrap, type Out } from '../output.ts';
 import { linePrompt, readSecret } from '../prompt.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { SophonError } from '../../core/index.ts';
+import { SophonError } from '../../core/base.ts';
 import type { SkillView } from '../../api/contract.ts';
 import { output, table, unwrap } from '../output.ts';
 import type { CliContext } from '../context.ts';
