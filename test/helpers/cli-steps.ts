@@ -45,3 +45,14 @@ export async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => b
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** Polls `probe` every 200 ms until it gives a value, for at most `ms`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

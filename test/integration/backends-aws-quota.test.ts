@@ -11,6 +11,7 @@ import { runCli, startCli } from '../helpers/run-cli.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
 import { startUpstream } from '../helpers/http-upstream.ts';
 import { credentialsFor, startBackend, useProcessEnv, type BackendFixture } from '../helpers/backends.ts';
+import { until } from '../helpers/cli-steps.ts';
 
 // AWS Secrets Manager keeps every version of a secret younger than 24 hours and refuses a
 // write past its quota of versions (LimitExceededException). Sophon writes its audit anchor
@@ -51,16 +52,6 @@ async function machine(dir: string): Promise<HostApi> {
   const api = await openHostApi({ home: dir, ownerName: 'test', protectors: fastPassphrase(), env: { ...process.env, ...backend.env }, scheduler: false });
   open.push(api);
   return api;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('AWS Secrets Manager: its write advice and its quota of versions', () => {
@@ -114,7 +105,7 @@ describe('AWS Secrets Manager: its write advice and its quota of versions', () =
           const shown = await runCli(['connect', 'status', 'openrouter:anchored'], { env });
           expect(shown.code, shown.stderr).toBe(0);
           return /warning:/.test(shown.stdout) ? shown.stdout : undefined;
-        });
+        }, 60_000);
         expect(status).toMatch(/^ {2}warning: +the vault refused to record where the audit trail ends \((once|\d+ times) since \S+: Secrets Manager keeps too many versions of sophon\/\S+audit\S*anchor \(every version younger than 24 hours counts\) — wait for older versions to age out, or find what writes it that often \(`sophon audit`\); nothing was saved\) — audit lines since then are not protected against a rollback of the audit files until a write succeeds; it is tried again with the next lines$/m);
         const json = JSON.parse((await runCli(['connect', 'status', 'openrouter:anchored', '--json'], { env })).stdout) as ConnectionView;
         expect(json.vault?.anchorFailure).toMatchObject({ failures: expect.any(Number), message: expect.stringContaining('too many versions') });

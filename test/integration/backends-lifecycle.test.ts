@@ -12,6 +12,7 @@ import { CONNECTOR_ID, connectorFor } from '../helpers/oauth-fixture.ts';
 import { fastPassphrase } from '../helpers/protectors.ts';
 import { tempHome, type TempHome } from '../helpers/temp-home.ts';
 import { BACKENDS, credentialsFor, startBackend, useProcessEnv, type BackendFixture, type BackendName } from '../helpers/backends.ts';
+import { until } from '../helpers/cli-steps.ts';
 
 // The same OAuth lifecycle on every backend, against a real OpenID provider (oidc-provider,
 // rotating refresh tokens with reuse detection: a refresh token spent twice revokes the
@@ -46,16 +47,6 @@ async function signIn(api: HostApi, label?: string): Promise<Connection> {
   expect(page.status).toBe(200);
   await page.text();
   return api.core.oauth.signin.wait(started.attemptId);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const refreshGrants = () => oidc.tokenRequests.filter((r) => r.grantType === 'refresh_token');
